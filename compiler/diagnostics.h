@@ -1,0 +1,84 @@
+// Diagnostics: what the compiler tells a user about a plan.
+//
+// Every diagnostic has a stable code from diagnostic_kinds.def, a severity, a primary span,
+// a message (lowercase, no trailing period, names in backticks), an optional hint, and
+// optional notes pointing at related places ("first declared here"). The compiler never
+// throws for a problem in the plan: it records a diagnostic and goes on, so one run reports
+// every error. Not thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/source.h"
+
+namespace ferry {
+
+enum class Severity { kError, kWarning, kNote };
+
+enum class DiagKind {
+#define FERRY_DIAG(name, code, severity, summary) k##name,
+#include "compiler/diagnostic_kinds.def"
+#undef FERRY_DIAG
+};
+
+struct DiagKindInfo {
+  DiagKind kind;
+  std::string_view code;
+  Severity severity;
+  std::string_view summary;
+};
+
+// Every registered kind, in registry order.
+const std::vector<DiagKindInfo>& AllDiagKinds();
+const DiagKindInfo& Info(DiagKind kind);
+
+struct DiagNote {
+  Span span;
+  std::string message;
+};
+
+struct Diagnostic {
+  DiagKind kind;
+  Span span;
+  std::string message;
+  std::string hint;  // empty when there is nothing certain to suggest
+  std::vector<DiagNote> notes;
+
+  Severity severity() const { return Info(kind).severity; }
+};
+
+class Diagnostics {
+ public:
+  // Records a diagnostic and returns it so that a note can be attached.
+  Diagnostic& Emit(DiagKind kind, Span span, std::string message, std::string hint = {});
+
+  bool has_errors() const { return errors_ > 0; }
+  size_t error_count() const { return errors_; }
+  size_t warning_count() const;
+  const std::vector<Diagnostic>& all() const { return diags_; }
+
+  // Sorted by file, position, then code, so output is deterministic whatever order the
+  // phases found things in.
+  std::vector<Diagnostic> Sorted() const;
+
+ private:
+  std::vector<Diagnostic> diags_;
+  size_t errors_ = 0;
+};
+
+struct RenderOptions {
+  bool color = false;
+};
+
+// The text form of LANGUAGE.md §5: location, severity[code], message, the source line with
+// a caret under the span, the hint, then the notes.
+std::string RenderText(const SourceManager& sm, const Diagnostic& d, const RenderOptions& opts);
+// One JSON object per diagnostic (see docs/json.md).
+std::string RenderJson(const SourceManager& sm, const std::vector<Diagnostic>& diags);
+
+// "did you mean `x`?" when a candidate is close enough to `word`; empty otherwise.
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace ferry
