@@ -286,7 +286,7 @@ struct Declared {
 
 class Analyzer {
  public:
-  Analyzer(const Program& program, Diagnostics& diags) : program_(program), diags_(diags) {}
+  Analyzer(Program& program, Diagnostics& diags) : program_(program), diags_(diags) {}
 
   ir::Plan Run() {
     plan_.root = program_.sources.file(program_.root).display;
@@ -443,8 +443,8 @@ class Analyzer {
   }
 
   bool BlockHasSyntaxErrors(const ast::Block& block) const {
-    const LoadedFile& f = program_.files[block.span.file == kNoFile ? 0 : block.span.file];
-    return f.ast.has_syntax_errors;
+    if (block.span.file == kNoFile) return false;
+    return program_.files[block.span.file].ast.HasSyntaxErrorIn(block.span);
   }
 
   void ReportUnknownAttribute(const ast::Attribute& a, const BlockSpec& spec) {
@@ -693,7 +693,7 @@ class Analyzer {
 
   bool CheckSecret(const ast::Attribute& a) {
     const ast::Value& v = a.value;
-    if (v.kind == ast::ValueKind::kString) {
+    if (v.kind == ast::ValueKind::kString || v.kind == ast::ValueKind::kWord || v.kind == ast::ValueKind::kNumber) {
       diags_.Emit(DiagKind::kLiteralSecret, v.span,
                   fmt::format("`{}` is written into the plan; plans live in version control", a.key.text),
                   fmt::format("read it at run time: `{} = secret(\"env:VAR\")` or `secret(\"file:/run/secrets/name\")`",
@@ -1350,8 +1350,19 @@ class Analyzer {
     return static_cast<size_t>(&m - plan_.migrations.data());
   }
 
+  // The stdlib map for an engine pair, loaded on demand when the plan did not import it.
   void UsePreludeMap(const std::string& name) {
     if (plan_.FindTypeMap(name) != nullptr) return;
+    if (prelude_typemaps_.count(name) == 0) {
+      Diagnostics quiet;  // the stdlib is checked by its own tests
+      const FileId id = LoadHiddenStdlib(program_, "typemaps/" + name + ".ferry", quiet);
+      if (id == kNoFile) return;
+      for (const auto& item : program_.files[id].ast.items) {
+        if (const auto* d = std::get_if<ast::Declaration>(&item); d != nullptr && d->kind.text == "typemap") {
+          prelude_typemaps_[d->name.text] = d;
+        }
+      }
+    }
     auto it = prelude_typemaps_.find(name);
     if (it == prelude_typemaps_.end()) return;
     // Build it quietly: the stdlib is checked by its own tests.
@@ -1372,8 +1383,8 @@ class Analyzer {
 
     if (other_account && e.assume.empty() && !ea.Given("assume")) {
       diags_.Emit(DiagKind::kCrossAccountWithoutAssume, ea.Get("account")->value.span,
-                  fmt::format("endpoint `{}` belongs to account `{}`, but migration `{}` runs as {} account", e.name,
-                              e.account, m.name, m.account.empty() ? "an undeclared" : runner),
+                  fmt::format("endpoint `{}` belongs to account `{}`, but migration `{}` runs as {}", e.name,
+                              e.account, m.name, m.account.empty() ? "an undeclared account" : "account " + runner),
                   fmt::format("add `assume = <role>` with a role of account `{}` that trusts {}", e.account,
                               m.account.empty() ? "the migrating account" : runner))
           .notes.push_back({m.origin.span, "the migration is declared here"});
@@ -1687,7 +1698,7 @@ class Analyzer {
     return tr;
   }
 
-  const Program& program_;
+  Program& program_;
   Diagnostics& diags_;
   ir::Plan plan_;
 
@@ -1713,6 +1724,6 @@ class Analyzer {
 
 }  // namespace
 
-ir::Plan Analyze(const Program& program, Diagnostics& diags) { return Analyzer(program, diags).Run(); }
+ir::Plan Analyze(Program& program, Diagnostics& diags) { return Analyzer(program, diags).Run(); }
 
 }  // namespace ferry

@@ -13,7 +13,8 @@
 
 namespace ferry {
 
-ir::Plan Analyze(const Program& program, Diagnostics& diags);
+// May add hidden stdlib files to `program` (a migration's default type map).
+ir::Plan Analyze(Program& program, Diagnostics& diags);
 
 // Globs in object names: `*` any run of characters, `?` one character.
 bool HasGlob(std::string_view s);

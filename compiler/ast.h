@@ -105,6 +105,16 @@ struct File {
   std::vector<std::variant<Import, Declaration>> items;  // in source order
   std::vector<Comment> comments;                         // in source order
   bool has_syntax_errors = false;
+  std::vector<uint32_t> syntax_error_offsets;  // where the parser reported errors, in order
+
+  // True when the parser reported an error inside `span`: what is missing there may be the
+  // part that failed to parse, so the checker does not also call it missing.
+  bool HasSyntaxErrorIn(Span span) const {
+    for (uint32_t o : syntax_error_offsets) {
+      if (o >= span.begin && o <= span.end) return true;
+    }
+    return false;
+  }
 };
 
 inline Span Member::span() const {

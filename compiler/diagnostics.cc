@@ -1,6 +1,7 @@
 #include "compiler/diagnostics.h"
 
 #include <algorithm>
+#include <string>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -60,12 +61,60 @@ struct Style {
   }
 };
 
+// Masks the value of every secret attribute written literally on a source line, keeping its
+// width so carets still line up: a plan with `password = "…"` is an error, and printing the
+// line in that error must not leak the password.
+std::string RedactSecrets(std::string_view raw) {
+  // Invalid UTF-8 is shown as U+FFFD, one per byte, so output is always valid text.
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(raw[i]);
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    bool ok = len > 0 && i + len <= raw.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(raw[i + k]) & 0xC0) == 0x80;
+    if (!ok) {
+      out += "\xEF\xBF\xBD";
+      continue;
+    }
+    out.append(raw.substr(i, len));
+    i += len - 1;
+  }
+  for (std::string_view key : {"access_key_secret", "access_key_id", "password"}) {
+    size_t pos = 0;
+    while ((pos = out.find(key, pos)) != std::string::npos) {
+      size_t i = pos + key.size();
+      pos = i;
+      while (i < out.size() && (out[i] == ' ' || out[i] == '\t')) ++i;
+      if (i >= out.size() || out[i] != '=') continue;
+      ++i;
+      while (i < out.size() && (out[i] == ' ' || out[i] == '\t')) ++i;
+      if (out.compare(i, 7, "secret(") == 0) continue;
+      size_t end = i;
+      if (end < out.size() && out[end] == '"') {
+        for (++end; end < out.size() && out[end] != '"'; ++end) {
+          if (out[end] == '\\') ++end;
+        }
+        end = std::min(end + 1, out.size());
+      } else {
+        while (end < out.size() && std::string_view(" \t};,").find(out[end]) == std::string_view::npos) ++end;
+      }
+      std::string masked;
+      for (size_t k = i; k < end; ++k) {
+        if ((static_cast<unsigned char>(out[k]) & 0xC0) != 0x80) masked += '*';
+      }
+      out.replace(i, end - i, masked);
+      pos = i + masked.size();
+    }
+  }
+  return out;
+}
+
 // Prints the source line holding the span and a caret line under it.
 void RenderSnippet(const SourceManager& sm, const Span& span, const Style& style,
                    std::string_view caret_color, std::string& out) {
   if (!span.valid()) return;
   const LineCol start = sm.Position(span.file, span.begin);
-  const std::string_view line = sm.LineText(span.file, start.line);
+  const std::string line = RedactSecrets(sm.LineText(span.file, start.line));
   const LineCol end = sm.Position(span.file, std::max(span.end, span.begin));
   const std::string gutter = fmt::format("{:>5}", start.line);
   out += fmt::format("{} | {}\n", style("34", gutter), line);

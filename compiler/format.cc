@@ -53,6 +53,49 @@ std::string ValueText(const ast::Value& v) {
   }
 }
 
+// Marks where a trailing comment starts until the final pass aligns it.
+constexpr char kTrailingMark = '\x01';
+
+size_t Width(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+// Trailing comments on consecutive lines start in one column (two spaces after the longest
+// line of the run), as gofmt lays them out.
+std::string AlignTrailingComments(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t nl = text.find('\n', start);
+    lines.push_back(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  for (size_t i = 0; i < lines.size();) {
+    if (lines[i].find(kTrailingMark) == std::string::npos) {
+      ++i;
+      continue;
+    }
+    size_t j = i, width = 0;
+    while (j < lines.size() && lines[j].find(kTrailingMark) != std::string::npos) {
+      width = std::max(width, Width(lines[j].substr(0, lines[j].find(kTrailingMark))));
+      ++j;
+    }
+    for (size_t k = i; k < j; ++k) {
+      const size_t at = lines[k].find(kTrailingMark);
+      const std::string code = lines[k].substr(0, at);
+      lines[k] = code + std::string(width - Width(code) + 2, ' ') + lines[k].substr(at + 1);
+    }
+    i = j;
+  }
+  std::string out;
+  for (const std::string& l : lines) out += l + "\n";
+  if (!text.empty() && text.back() != '\n') out.pop_back();
+  return out;
+}
+
 class Formatter {
  public:
   Formatter(const SourceManager& sm, const ast::File& file)
@@ -85,7 +128,7 @@ class Formatter {
     // Comments after the last item.
     if (next_ < comments_.size() && !out_.empty()) out_ += "\n";
     Comments(UINT32_MAX, 0, false);
-    return out_;
+    return AlignTrailingComments(out_);
   }
 
  private:
@@ -127,16 +170,17 @@ class Formatter {
     return s;
   }
 
-  // A comment on the same source line as what was just printed goes at the end of its line.
-  void Trailing() {
+  // A comment on the same source line as what was just printed goes at the end of its line,
+  // unless something else printed later starts before it (`before`).
+  void Trailing(uint32_t before = UINT32_MAX) {
     if (next_ < comments_.size()) {
       const ast::Comment& c = comments_[next_];
-      bool same_line = c.span.begin >= prev_end_;
+      bool same_line = c.span.begin >= prev_end_ && c.span.begin < before;
       for (uint32_t i = prev_end_; same_line && i < c.span.begin; ++i) {
         if (text_[i] == '\n') same_line = false;
       }
       if (same_line && c.text.find('\n') == std::string::npos) {
-        out_ += "  " + TrimRight(c.text);
+        out_ += kTrailingMark + TrimRight(c.text);
         prev_end_ = c.span.end;
         ++next_;
       }
@@ -155,7 +199,22 @@ class Formatter {
       Trailing();
       return;
     }
-    Trailing();
+    Trailing(block.members.empty() ? block.span.end : block.members.front().span().begin);
+    // Consecutive attributes (no blank line or other member between) align their `=`, as
+    // terraform fmt does: a run's keys are padded to its longest key.
+    std::vector<size_t> widths(block.members.size(), 0);
+    for (size_t i = 0; i < block.members.size();) {
+      size_t j = i, width = 0;
+      while (j < block.members.size()) {
+        const auto* a = std::get_if<ast::Attribute>(&block.members[j].node);
+        if (a == nullptr) break;
+        if (j > i && HasBlankLine(block.members[j - 1].span().end, block.members[j].span().begin)) break;
+        width = std::max(width, a->key.text.size());
+        ++j;
+      }
+      for (size_t k = i; k < j; ++k) widths[k] = width;
+      i = j == i ? i + 1 : j;
+    }
     at_block_start_ = true;
     for (const ast::Member& m : block.members) {
       const Span span = m.span();
@@ -166,6 +225,9 @@ class Formatter {
       }
       just_blanked_ = false;
       at_block_start_ = false;
+      const size_t i = static_cast<size_t>(&m - block.members.data());
+      next_start_ = i + 1 < block.members.size() ? block.members[i + 1].span().begin : block.span.end;
+      key_width_ = widths[i];
       MemberOut(m, indent + 1);
     }
     at_block_start_ = false;
@@ -178,10 +240,13 @@ class Formatter {
   bool EndsWithBlank() const { return out_.size() >= 2 && out_[out_.size() - 1] == '\n' && out_[out_.size() - 2] == '\n'; }
 
   void MemberOut(const ast::Member& m, int indent) {
+    const uint32_t next = next_start_;
     if (const auto* a = std::get_if<ast::Attribute>(&m.node)) {
-      out_ += Indent(indent) + a->key.text + " = " + ValueText(a->value);
+      std::string key = a->key.text;
+      if (key.size() < key_width_) key.resize(key_width_, ' ');
+      out_ += Indent(indent) + key + " = " + ValueText(a->value);
       prev_end_ = a->span.end;
-      Trailing();
+      Trailing(next);
     } else if (const auto* r = std::get_if<ast::ObjectRule>(&m.node)) {
       const char* kind = r->kind == ast::ObjectKind::kSchema ? "schema" : r->kind == ast::ObjectKind::kTable ? "table" : "column";
       std::string head = std::string(r->exclude ? "exclude " : "") + kind + " " + NameText(r->source);
@@ -191,12 +256,12 @@ class Formatter {
       } else {
         out_ += Indent(indent) + head;
         prev_end_ = r->span.end;
-        Trailing();
+        Trailing(next);
       }
     } else if (const auto* mr = std::get_if<ast::MapRule>(&m.node)) {
       out_ += Indent(indent) + "map " + QuoteString(mr->pattern.text) + " -> " + QuoteString(mr->target.text);
       prev_end_ = mr->span.end;
-      Trailing();
+      Trailing(next);
     } else if (const auto* sb = std::get_if<ast::SubBlock>(&m.node)) {
       std::string head = sb->kind.text;
       if (sb->qualifier) head += " " + sb->qualifier->text;
@@ -210,6 +275,8 @@ class Formatter {
   uint32_t prev_end_ = 0;
   bool at_block_start_ = false;
   bool just_blanked_ = false;
+  uint32_t next_start_ = UINT32_MAX;
+  size_t key_width_ = 0;  // the width the `=` of the member being printed aligns to  // where the member after the one being printed starts
   std::string out_;
 };
 

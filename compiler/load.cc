@@ -18,7 +18,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kStdPrefix = "std/";
-constexpr std::string_view kPrelude = "std/typemaps";
 
 bool ReadFile(const std::string& path, std::string& out, std::string& error) {
   std::error_code ec;
@@ -83,13 +82,6 @@ class Loader {
     }
   }
 
-  void LoadPrelude() {
-    if (by_key_.count(std::string(kPrelude) + ".ferry") > 0) return;
-    const FileId id = LoadStd(std::string(kPrelude.substr(kStdPrefix.size())) + ".ferry");
-    if (id != kNoFile) LoadImports(id);
-  }
-
- private:
   FileId LoadStd(const std::string& rel) {
     const std::string key = std::string(kStdPrefix) + rel;
     if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
@@ -98,6 +90,8 @@ class Loader {
     }
     return kNoFile;
   }
+
+ private:
 
   FileId Resolve(FileId from, const ast::Import& imp) {
     const SourceFile& importer = program_.sources.file(from);
@@ -173,6 +167,15 @@ class Loader {
 
 }  // namespace
 
+FileId LoadHiddenStdlib(Program& program, const std::string& rel, Diagnostics& diags) {
+  const std::string key = std::string(kStdPrefix) + rel;
+  for (FileId id = 0; id < program.sources.size(); ++id) {
+    if (program.sources.file(id).path == key) return id;
+  }
+  Loader loader(program, diags);
+  return loader.LoadStd(rel);
+}
+
 LoadStatus LoadText(const std::string& display, std::string text, Program& program,
                     Diagnostics& diags) {
   Loader loader(program, diags);
@@ -180,7 +183,6 @@ LoadStatus LoadText(const std::string& display, std::string text, Program& progr
   const fs::path p = fs::absolute(display, ec).lexically_normal();
   program.root = loader.AddAndParse(p.generic_string(), display, std::move(text), false);
   loader.LoadImports(program.root);
-  loader.LoadPrelude();
   loader.MarkVisible(program.root);
   return LoadStatus::kOk;
 }

@@ -2,12 +2,13 @@
 //
 // `import "std/x"` names a stdlib module (stdlib/x.ferry, compiled into the binary); any
 // other import is a path relative to the importing file. Each file is read and parsed once;
-// missing files and cycles are diagnostics at the import that causes them. The stdlib's
-// type maps are always loaded as a hidden prelude so a migration has its default map even
-// when the plan imports nothing; only files reachable from the plan are `visible` (their
-// names are in scope).
+// missing files and cycles are diagnostics at the import that causes them. Only files
+// reachable from the plan are `visible` (their names are in scope); the analyzer may add
+// hidden stdlib files later with LoadHiddenStdlib(), for the default type map of a migration
+// whose plan imports none.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,7 +26,7 @@ struct LoadedFile {
 
 struct Program {
   SourceManager sources;
-  std::vector<LoadedFile> files;  // indexed by FileId
+  std::deque<LoadedFile> files;  // indexed by FileId; a deque, so adding a file moves none
   FileId root = kNoFile;
 };
 
@@ -34,6 +35,10 @@ enum class LoadStatus { kOk, kRootUnreadable };
 // Reads `path` (as given on the command line) and its imports. On kRootUnreadable, *error
 // says why and the program is empty; everything else is reported through `diags`.
 LoadStatus Load(const std::string& path, Program& program, Diagnostics& diags, std::string* error);
+
+// Adds the stdlib file `rel` (e.g. "typemaps/mysql_to_postgres.ferry") to the program as a
+// hidden file, parsing it once. Returns its id, or kNoFile when the stdlib has no such file.
+FileId LoadHiddenStdlib(Program& program, const std::string& rel, Diagnostics& diags);
 
 // Parses `text` as if it were a file named `display` (for tests and `ferry fmt` of stdin).
 LoadStatus LoadText(const std::string& display, std::string text, Program& program,

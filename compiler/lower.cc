@@ -75,7 +75,7 @@ void Lower(ir::Plan& plan) {
           loads.push_back(last);
         }
         if (schema) last = add(ir::StageKind::kSchemaPost, object, {last}, *origin);
-        ends.push_back(last);
+        if (last != root) ends.push_back(last);
       }
     }
     if (ends.empty()) ends.push_back(root);

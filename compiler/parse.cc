@@ -206,6 +206,25 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
   size_t last_line_ = 0;
 };
 
+// ANTLR's default recovery may delete the token in the way; deleting a closing bracket
+// makes the parser swallow the next member into the broken one and report a cascade. So
+// closers are never deleted: the parser conjures the missing token instead and the block
+// ends where the user ended it.
+class FerryErrorStrategy : public antlr4::DefaultErrorStrategy {
+ protected:
+  antlr4::Token* singleTokenDeletion(antlr4::Parser* recognizer) override {
+    const size_t la = recognizer->getInputStream()->LA(1);
+    if (la == FerryLexer::RBRACE || la == FerryLexer::RBRACKET || la == FerryLexer::RPAREN) return nullptr;
+    return DefaultErrorStrategy::singleTokenDeletion(recognizer);
+  }
+};
+
+// A token the parser conjured during recovery: not in the file.
+bool IsConjured(const antlr4::Token* t) {
+  return t == nullptr || t->getTokenIndex() == INVALID_INDEX ||
+         t->getText().rfind("<missing", 0) == 0;
+}
+
 // ---------------------------------------------------------------------------------------
 
 class Builder {
@@ -296,6 +315,7 @@ class Builder {
     if (closed) {
       end = raw.size() - 1;
     } else {
+      lexical_error_ = true;
       diags_.Emit(DiagKind::kUnterminatedString, span, "string is missing its closing `\"`",
                   "close it on the same line; write `\\n` for a line break inside a string");
     }
@@ -325,7 +345,8 @@ class Builder {
             ok = j < end && raw[j] == '}' && digits >= 1 && digits <= 6;
           }
           if (ok && (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) {
-            diags_.Emit(DiagKind::kInvalidEscape,
+            lexical_error_ = true;
+      diags_.Emit(DiagKind::kInvalidEscape,
                         Span{file_, at, span.begin + static_cast<uint32_t>(j + 1)},
                         fmt::format("`\\u{{{:X}}}` is not a Unicode scalar value", cp),
                         "use a code point up to 10FFFF, outside D800–DFFF");
@@ -334,7 +355,8 @@ class Builder {
           }
           if (!ok) {
             const size_t stop = std::min(j < end ? j + 1 : j, end);
-            diags_.Emit(DiagKind::kInvalidEscape,
+            lexical_error_ = true;
+      diags_.Emit(DiagKind::kInvalidEscape,
                         Span{file_, at, span.begin + static_cast<uint32_t>(stop)},
                         "malformed `\\u` escape", "write it as `\\u{1F600}`: 1 to 6 hex digits in braces");
             i = stop - 1;
@@ -349,7 +371,8 @@ class Builder {
           size_t len = 1;
           char32_t cp;
           if (const size_t l = DecodeOne(raw, i, cp); l > 0) len = l;
-          diags_.Emit(DiagKind::kInvalidEscape,
+          lexical_error_ = true;
+      diags_.Emit(DiagKind::kInvalidEscape,
                       Span{file_, at, span.begin + static_cast<uint32_t>(i + len)},
                       fmt::format("unknown escape `\\{}`", raw.substr(i, len)),
                       "the escapes are `\\\"` `\\\\` `\\n` `\\t` and `\\u{HEX}`; write `\\\\` for a backslash");
@@ -437,6 +460,7 @@ class Builder {
   ast::Value BuildValue(FerryParser::ValueContext* ctx) {
     ast::Value v;
     v.span = CtxSpan(ctx);
+    if (ctx->exception != nullptr || IsConjured(ctx->getStart())) return v;  // reported as E0001
     if (auto* s = dynamic_cast<FerryParser::StringValueContext*>(ctx)) {
       v.kind = ast::ValueKind::kString;
       v.text = DecodeString(TokenSpan(s->STRING()->getSymbol()));
@@ -446,7 +470,8 @@ class Builder {
       v.integral = v.text.find('.') == std::string::npos;
       v.number = std::strtod(v.text.c_str(), nullptr);
       if (v.number > 9007199254740992.0) {  // 2^53: beyond exact integers
-        diags_.Emit(DiagKind::kNumberOutOfRange, v.span, fmt::format("number `{}` is too large", v.text));
+        lexical_error_ = true;
+      diags_.Emit(DiagKind::kNumberOutOfRange, v.span, fmt::format("number `{}` is too large", v.text));
         v.kind = ast::ValueKind::kError;
       }
     } else if (auto* q = dynamic_cast<FerryParser::QuantityValueContext*>(ctx)) {
@@ -490,12 +515,14 @@ class Builder {
       if (u.name != unit) continue;
       const double scaled = amount * u.factor;
       if (scaled > 9.2e18) {
-        diags_.Emit(DiagKind::kNumberOutOfRange, v.span, fmt::format("`{}` is too large", v.text));
+        lexical_error_ = true;
+      diags_.Emit(DiagKind::kNumberOutOfRange, v.span, fmt::format("`{}` is too large", v.text));
         v.kind = ast::ValueKind::kError;
         return;
       }
       if (std::floor(scaled) != scaled) {
-        diags_.Emit(DiagKind::kNumberOutOfRange, v.span,
+        lexical_error_ = true;
+      diags_.Emit(DiagKind::kNumberOutOfRange, v.span,
                     fmt::format("`{}` is not a whole number of {}", v.text,
                                 u.duration ? "milliseconds" : "bytes"));
         v.kind = ast::ValueKind::kError;
@@ -515,7 +542,8 @@ class Builder {
       }
     }
     if (hint.empty()) hint = "durations use `ms` `s` `m` `h` `d`; sizes use `KB` `MB` `GB` `KiB` `MiB` `GiB`";
-    diags_.Emit(DiagKind::kUnknownUnit, v.span, fmt::format("unknown unit `{}` in `{}`", unit, v.text),
+    lexical_error_ = true;
+      diags_.Emit(DiagKind::kUnknownUnit, v.span, fmt::format("unknown unit `{}` in `{}`", unit, v.text),
                 std::move(hint));
     v.kind = ast::ValueKind::kError;
   }
@@ -524,6 +552,9 @@ class Builder {
   FileId file_;
   const Decoded& decoded_;
   Diagnostics& diags_;
+
+ public:
+  bool lexical_error_ = false;  // a bad string, number or unit: the file cannot be formatted
 };
 
 std::string_view InvalidCharHint(std::string_view c) {
@@ -596,11 +627,13 @@ ast::File Parse(const SourceManager& sm, FileId file_id, Diagnostics& diags) {
   std::vector<uint32_t> error_offsets;
   SyntaxErrorListener listener(file_id, decoded, diags, error_offsets);
   parser.addErrorListener(&listener);
+  parser.setErrorHandler(std::make_shared<FerryErrorStrategy>());
   FerryParser::FileContext* tree = parser.file();
 
   ast::File file = builder.BuildFile(tree);
   file.comments = std::move(comments);
-  file.has_syntax_errors = bad_bytes || !error_offsets.empty() || parser.getNumberOfSyntaxErrors() > 0;
+  file.has_syntax_errors = bad_bytes || builder.lexical_error_ || !error_offsets.empty() || parser.getNumberOfSyntaxErrors() > 0;
+  file.syntax_error_offsets = std::move(error_offsets);
   return file;
 }
 

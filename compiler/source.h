@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,7 @@ class SourceManager {
   std::string Location(const Span& span) const;
 
  private:
-  std::vector<SourceFile> files_;
+  std::deque<SourceFile> files_;  // a deque: references stay valid as files are added
 };
 
 }  // namespace ferry

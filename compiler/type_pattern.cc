@@ -100,7 +100,11 @@ std::optional<SqlType> ParseSqlType(std::string_view text, std::string* error) {
     }
     if (!Trim(cur).empty() || !t.args.empty()) t.args.push_back(Trim(cur));
     for (std::string& a : t.args) {
-      if (!a.empty() && a[0] != '\'' && a[0] != '"') a = NormaliseWords(a);
+      if (a.empty()) {
+        Fail(error, "an argument between commas is empty");
+        return std::nullopt;
+      }
+      if (a[0] != '\'' && a[0] != '"') a = NormaliseWords(a);
     }
     tail = NormaliseWords(text.substr(close + 1));
   }
