@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -300,10 +301,8 @@ class Analyzer {
         case DeclKind::kMigration: BuildMigration(*d.decl); break;
       }
     }
-    CheckRoles();
     CheckTypemaps();
-    for (size_t i = 0; i < plan_.migrations.size(); ++i) CheckMigration(plan_.migrations[i], *migration_decls_[i]);
-    KeepUsedTypemaps();
+    for (size_t i = 0; i < plan_.migrations.size(); ++i) CheckMigration(plan_.migrations[i], migration_attrs_[i]);
     return std::move(plan_);
   }
 
@@ -755,8 +754,7 @@ class Analyzer {
                                     : r->kind == ast::ObjectKind::kTable ? "a `schema` rule's block"
                                                                          : "a `table` rule's block";
       diags_.Emit(DiagKind::kMisplacedStatement, r->span,
-                  fmt::format("{}`{}` rule does not belong in {}", r->exclude ? "an `exclude " : "a ", k, where)
-                      .replace(0, 0, ""),
+                  fmt::format("{}{}` rule does not belong in {}", r->exclude ? "an `exclude " : "a `", k, where),
                   fmt::format("`{}` rules go inside {}", k, home));
     } else if (const auto* mr = std::get_if<ast::MapRule>(&m.node)) {
       diags_.Emit(DiagKind::kMisplacedStatement, mr->span, fmt::format("a `map` rule does not belong in {}", where),
@@ -847,7 +845,6 @@ class Analyzer {
     }
     if (const ast::Value* v = attrs.Value("session")) r.session_ms = v->millis;
     plan_.roles.push_back(std::move(r));
-    role_decls_[d.name.text] = &d;
   }
 
   void BuildEndpoint(const ast::Declaration& d) {
@@ -901,13 +898,7 @@ class Analyzer {
                   "set `tls = verify_full` (or `verify_ca`) to check the server's certificate against it");
     }
     plan_.endpoints.push_back(std::move(e));
-    endpoint_decls_[d.name.text] = &d;
     endpoint_attrs_[d.name.text] = attrs;
-  }
-
-  void CheckRoles() {
-    // Nothing beyond the per-role checks: the relation of roles to endpoints and migrations
-    // is checked per migration, where the migrating account is known.
   }
 
   // -- Type maps --------------------------------------------------------------------------
@@ -1033,17 +1024,6 @@ class Analyzer {
     }
   }
 
-  // Keeps the declared maps and the prelude maps migrations use by default.
-  void KeepUsedTypemaps() {
-    std::set<std::string> needed;
-    for (const ir::Migration& mig : plan_.migrations) {
-      for (const ir::TypeMap* m = plan_.FindTypeMap(mig.typemap); m != nullptr && needed.insert(m->name).second;
-           m = plan_.FindTypeMap(m->base)) {
-      }
-    }
-    (void)needed;
-  }
-
   // -- Migrations -------------------------------------------------------------------------
 
   void BuildMigration(const ast::Declaration& d) {
@@ -1110,7 +1090,6 @@ class Analyzer {
                   "say what to migrate, e.g. `objects { schema shop }`");
     }
     plan_.migrations.push_back(std::move(m));
-    migration_decls_.push_back(&d);
   }
 
   void BuildMigrationBlock(ir::Migration& m, const ast::SubBlock& sb, bool& has_objects) {
@@ -1187,11 +1166,9 @@ class Analyzer {
     }
   }
 
-  // The account an endpoint belongs to ("" when the plan does not say).
-  std::string EndpointAccount(const ir::Endpoint& e) const { return e.account; }
-
-  void CheckMigration(ir::Migration& m, const ast::Declaration& d) {
-    const Attrs& attrs = migration_attrs_[static_cast<size_t>(&d - &d) + MigrationIndex(m)];
+  // The relations between blocks that only a migration decides: who runs it, whether it may
+  // reach its endpoints, and which options fit its stages, engines and type map.
+  void CheckMigration(ir::Migration& m, const Attrs& attrs) {
     const ir::Endpoint* from = plan_.FindEndpoint(m.from);
     const ir::Endpoint* to = plan_.FindEndpoint(m.to);
     const bool stages_known = stages_invalid_.count(m.name) == 0;
@@ -1211,7 +1188,7 @@ class Analyzer {
     if (m.account.empty() && to != nullptr) m.account = to->account;
     for (const ir::Endpoint* e : {from, to}) {
       if (e == nullptr) continue;
-      CheckEndpointAccess(m, *e, attrs);
+      CheckEndpointAccess(m, *e);
     }
 
     // -- Stages --
@@ -1346,10 +1323,6 @@ class Analyzer {
     }
   }
 
-  size_t MigrationIndex(const ir::Migration& m) const {
-    return static_cast<size_t>(&m - plan_.migrations.data());
-  }
-
   // The stdlib map for an engine pair, loaded on demand when the plan did not import it.
   void UsePreludeMap(const std::string& name) {
     if (plan_.FindTypeMap(name) != nullptr) return;
@@ -1372,10 +1345,8 @@ class Analyzer {
     std::swap(quiet, diags_);
   }
 
-  void CheckEndpointAccess(const ir::Migration& m, const ir::Endpoint& e, const Attrs& mattrs) {
-    const ast::Declaration& ed = *endpoint_decls_[e.name];
+  void CheckEndpointAccess(const ir::Migration& m, const ir::Endpoint& e) {
     const Attrs& ea = endpoint_attrs_[e.name];
-    const std::string owner = e.account.empty() ? m.account : e.account;
     const bool other_account = !e.account.empty() && e.account != m.account;
     const std::string runner = m.account.empty() ? "the migration's own" : fmt::format("`{}`", m.account);
     if (reported_access_.count({m.name, e.name}) > 0) return;
@@ -1434,17 +1405,9 @@ class Analyzer {
                                       runner_name));
       }
     }
-    (void)owner;
-    (void)ed;
-    (void)mattrs;
   }
 
   // -- Objects ----------------------------------------------------------------------------
-
-  struct RuleRef {
-    const ast::ObjectRule* rule;
-    std::string dest;  // the destination name, or "" when it cannot be known offline
-  };
 
   std::string Capitalize(const std::string& s, ir::Capitalization c) const {
     std::string out = s;
@@ -1460,8 +1423,9 @@ class Analyzer {
   // names, globs, shadowing and destination collisions.
   void CheckRuleLevel(const std::vector<const ast::ObjectRule*>& rules, const ir::Migration& m,
                       std::string_view kind_word) {
-    std::vector<RuleRef> seen;
-    std::map<std::string, const ast::ObjectRule*> dests;
+    std::unordered_map<std::string, const ast::ObjectRule*> literal_rules;
+    std::vector<const ast::ObjectRule*> glob_rules;
+    std::unordered_map<std::string, const ast::ObjectRule*> dests;
     for (const ast::ObjectRule* r : rules) {
       const std::string& src = r->source.text;
       if (src.empty()) {
@@ -1474,21 +1438,28 @@ class Analyzer {
                     "give the destination name, or remove `->` to keep the name");
         continue;
       }
-      bool shadowed = false;
-      for (const RuleRef& earlier : seen) {
-        if (GlobSubsumes(earlier.rule->source.text, src)) {
-          const bool same = earlier.rule->source.text == src;
-          diags_.Emit(DiagKind::kShadowedRule, r->span,
-                      same ? fmt::format("{} `{}` has a rule already; this one never applies", kind_word, src)
-                           : fmt::format("this rule never applies: `{}` matches every {} `{}` matches",
-                                         earlier.rule->source.text, kind_word, src),
-                      same ? "merge the two rules" : "rules are read in order and the first match decides: move this rule above it")
-              .notes.push_back({earlier.rule->span, "the earlier rule"});
-          shadowed = true;
-          break;
-        }
+      // Shadowing: a literal earlier rule shadows only the same name (a hash lookup); glob
+      // rules, usually few, are checked by language inclusion. Keeps 10,000 rules linear.
+      const ast::ObjectRule* shadow = nullptr;
+      if (auto it = literal_rules.find(src); it != literal_rules.end()) shadow = it->second;
+      for (size_t g = 0; shadow == nullptr && g < glob_rules.size(); ++g) {
+        if (GlobSubsumes(glob_rules[g]->source.text, src)) shadow = glob_rules[g];
       }
-      seen.push_back({r, ""});
+      const bool shadowed = shadow != nullptr;
+      if (shadowed) {
+        const bool same = shadow->source.text == src;
+        diags_.Emit(DiagKind::kShadowedRule, r->span,
+                    same ? fmt::format("{} `{}` has a rule already; this one never applies", kind_word, src)
+                         : fmt::format("this rule never applies: `{}` matches every {} `{}` matches",
+                                       shadow->source.text, kind_word, src),
+                    same ? "merge the two rules" : "rules are read in order and the first match decides: move this rule above it")
+            .notes.push_back({shadow->span, "the earlier rule"});
+      }
+      if (HasGlob(src)) {
+        glob_rules.push_back(r);
+      } else {
+        literal_rules.emplace(src, r);
+      }
       if (shadowed || r->exclude) continue;
 
       // Globs in the rename target must carry the source's `*`s.
@@ -1529,10 +1500,6 @@ class Analyzer {
             .notes.push_back({it->second->span, "the other rule"});
       }
     }
-  }
-
-  static std::string_view KindOf(const ast::ObjectRule& r) {
-    return r.kind == ast::ObjectKind::kSchema ? "schema" : r.kind == ast::ObjectKind::kTable ? "table" : "column";
   }
 
   void CheckFilter(const ast::Attribute& a) {
@@ -1694,7 +1661,6 @@ class Analyzer {
       }
       tr.columns.push_back(std::move(cr));
     }
-    (void)KindOf;
     return tr;
   }
 
@@ -1707,13 +1673,10 @@ class Analyzer {
   std::map<std::string, const ast::Declaration*> prelude_typemaps_;
   std::map<std::string, const ast::Declaration*> typemap_decls_;
   std::map<std::string, bool> typemap_engines_known_;
-  std::map<std::string, const ast::Declaration*> role_decls_;
   std::map<std::string, bool> role_trusts_complete_;
-  std::map<std::string, const ast::Declaration*> endpoint_decls_;
   std::map<std::string, Attrs> endpoint_attrs_;
   std::map<std::string, std::pair<bool, bool>> account_keys_given_;
   std::vector<Attrs> migration_attrs_;
-  std::vector<const ast::Declaration*> migration_decls_;
   std::set<std::string> stages_invalid_;
   std::map<std::string, const ast::SubBlock*> objects_blocks_;
   std::map<std::string, std::pair<const ast::SubBlock*, Attrs>> retry_blocks_;

@@ -75,7 +75,8 @@ struct RenderOptions {
 // The text form of LANGUAGE.md §5: location, severity[code], message, the source line with
 // a caret under the span, the hint, then the notes.
 std::string RenderText(const SourceManager& sm, const Diagnostic& d, const RenderOptions& opts);
-// One JSON object per diagnostic (see docs/json.md).
+// A JSON array with one object per diagnostic: code, severity, span (file, line, column,
+// end_line, end_column), message, hint and notes when present.
 std::string RenderJson(const SourceManager& sm, const std::vector<Diagnostic>& diags);
 
 // "did you mean `x`?" when a candidate is close enough to `word`; empty otherwise.
