@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -152,7 +153,10 @@ int Fmt(const std::vector<std::string>& plans, bool check_only) {
         return kExitUsage;
       }
     }
-    if (std::rename(tmp.c_str(), p.c_str()) != 0) {
+    std::error_code ec;
+    std::filesystem::permissions(tmp, std::filesystem::status(p, ec).permissions(), ec);  // keep the file's mode
+    const std::string target = std::filesystem::is_symlink(p, ec) ? std::filesystem::canonical(p, ec).string() : p;
+    if (std::rename(tmp.c_str(), target.c_str()) != 0) {
       std::remove(tmp.c_str());
       fmt::print(stderr, "ferry: cannot replace `{}`\n", p);
       return kExitUsage;

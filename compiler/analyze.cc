@@ -39,26 +39,35 @@ bool GlobMatch(std::string_view p, std::string_view t) {
 }
 
 bool GlobSubsumes(std::string_view a, std::string_view b) {
-  if (a.size() > 256 || b.size() > 256) return a == b;
-  // covers[i][j]: a[i..] matches every string b[j..] matches.
-  std::vector<std::vector<char>> covers(a.size() + 1, std::vector<char>(b.size() + 1, 0));
-  covers[a.size()][b.size()] = 1;
-  for (size_t i = a.size() + 1; i-- > 0;) {
+  if (a == b || a == "*") return true;
+  // Cheap necessary conditions first: `a`'s literal prefix and suffix must begin and end
+  // every name `b` matches, so they must be `b`'s too.
+  const size_t ap = a.find_first_of("*?"), bp = b.find_first_of("*?");
+  if (ap == std::string_view::npos) return false;  // a literal `a` covers only itself
+  const std::string_view a_prefix = a.substr(0, ap), b_prefix = b.substr(0, std::min(bp, b.size()));
+  if (b_prefix.substr(0, a_prefix.size()) != a_prefix) return false;
+  const size_t as = a.find_last_of("*?"), bs = b.find_last_of("*?");
+  const std::string_view a_suffix = a.substr(as + 1), b_suffix = bs == std::string_view::npos ? b : b.substr(bs + 1);
+  if (b_suffix.size() < a_suffix.size() || b_suffix.substr(b_suffix.size() - a_suffix.size()) != a_suffix) return false;
+  if (a.size() > 1024 || b.size() > 1024) return false;  // names are far shorter; stay bounded
+  // covers[j] for row i: a[i..] matches every string b[j..] matches. Two rows, bottom-up.
+  std::vector<char> next(b.size() + 1, 0), cur(b.size() + 1, 0);
+  next[b.size()] = 1;  // i == a.size(): only the empty rest is covered
+  for (size_t i = a.size(); i-- > 0;) {
     for (size_t j = b.size() + 1; j-- > 0;) {
-      if (i == a.size()) {
-        covers[i][j] = j == b.size();
-      } else if (a[i] == '*') {
-        covers[i][j] = covers[i + 1][j] || (j < b.size() && covers[i][j + 1]);
+      if (a[i] == '*') {
+        cur[j] = next[j] || (j < b.size() && cur[j + 1]);
       } else if (j == b.size() || b[j] == '*') {
-        covers[i][j] = 0;
+        cur[j] = 0;
       } else if (a[i] == '?') {
-        covers[i][j] = covers[i + 1][j + 1];
+        cur[j] = next[j + 1];
       } else {
-        covers[i][j] = b[j] == a[i] && covers[i + 1][j + 1];
+        cur[j] = b[j] == a[i] && next[j + 1];
       }
     }
+    std::swap(cur, next);
   }
-  return covers[0][0] != 0;
+  return next[0] != 0;
 }
 
 namespace {
@@ -328,6 +337,12 @@ class Analyzer {
           diags_.Emit(DiagKind::kUnknownBlockKind, d->kind.span,
                       fmt::format("unknown block kind `{}`", d->kind.text), hint);
           continue;
+        }
+        if (d->base && *kind != DeclKind::kTypemap) {
+          diags_.Emit(DiagKind::kMisplacedStatement, d->base->span,
+                      fmt::format("{} `{}` cannot `extends`: only type maps extend one another", KindWord(*kind),
+                                  d->name.text),
+                      "declare every attribute in the block itself");
         }
         if (!f.visible) {
           // The hidden prelude: only its type maps matter, as defaults.
@@ -696,7 +711,8 @@ class Analyzer {
       diags_.Emit(DiagKind::kLiteralSecret, v.span,
                   fmt::format("`{}` is written into the plan; plans live in version control", a.key.text),
                   fmt::format("read it at run time: `{} = secret(\"env:VAR\")` or `secret(\"file:/run/secrets/name\")`",
-                              a.key.text));
+                              a.key.text))
+          .redact = true;
       return false;
     }
     if (v.kind != ast::ValueKind::kCall || v.text != "secret") {
@@ -712,11 +728,16 @@ class Analyzer {
     const size_t colon = ref.find(':');
     const std::string scheme = colon == std::string::npos ? "" : ref.substr(0, colon);
     if (scheme != "env" && scheme != "file") {
-      // The reference is not the secret, but it may be one pasted by mistake: never echo it.
+      // The reference is not the secret, but it may be one pasted by mistake: never echo it,
+      // only a scheme that looks like one (a short word).
+      const bool word_like = !scheme.empty() && scheme.size() <= 8 &&
+                             std::all_of(scheme.begin(), scheme.end(), [](char c) { return std::islower(static_cast<unsigned char>(c)); });
       diags_.Emit(DiagKind::kUnknownSecretScheme, v.items[0].span,
                   colon == std::string::npos ? "a secret reference needs a scheme"
-                                             : fmt::format("unknown secret scheme `{}`", scheme.size() <= 16 ? scheme : "…"),
-                  "the schemes are `env:` (an environment variable) and `file:` (a file's contents)");
+                  : word_like                ? fmt::format("unknown secret scheme `{}`", scheme)
+                                             : "unknown secret scheme",
+                  "the schemes are `env:` (an environment variable) and `file:` (a file's contents)")
+          .redact = true;
       return false;
     }
     const std::string name = ref.substr(colon + 1);
@@ -854,10 +875,7 @@ class Analyzer {
     e.name = d.name.text;
     e.origin = Origin(d.name.span);
     const std::string engine = attrs.String("engine");
-    e.engine = engine == "mariadb" ? ir::Engine::kMariadb
-               : engine == "postgres" ? ir::Engine::kPostgres
-               : engine == "sqlserver" ? ir::Engine::kSqlserver
-                                       : ir::Engine::kMysql;
+    e.engine = EngineOf(engine);
     e.host = attrs.String("host");
     if (const ast::Value* v = attrs.Value("port")) e.port = static_cast<int>(v->number);
     e.instance = attrs.String("instance");
@@ -881,6 +899,11 @@ class Analyzer {
       diags_.Emit(DiagKind::kDatabaseRequired, d.name.span,
                   fmt::format("{} endpoint `{}` needs `database`", engine, e.name),
                   "a postgres or sqlserver connection is to one database: add `database = \"…\"`");
+    }
+    if (!attrs.Given("host") && attrs.Given("instance") && !attrs.Given("region") && !BlockHasSyntaxErrors(d.body)) {
+      diags_.Emit(DiagKind::kMissingAttribute, attrs.Get("instance") != nullptr ? attrs.Get("instance")->value.span : d.name.span,
+                  fmt::format("endpoint `{}` is given by `instance`, which needs `region` to be resolved", e.name),
+                  "add the instance's region, e.g. `region = \"cn-hangzhou\"`");
     }
     if (!attrs.Given("host") && !attrs.Given("instance") && !BlockHasSyntaxErrors(d.body)) {
       diags_.Emit(DiagKind::kEndpointWithoutAddress, d.name.span,
@@ -1097,7 +1120,7 @@ class Analyzer {
     const std::string qual = sb.qualifier ? sb.qualifier->text : "";
     auto no_qualifier = [&]() {
       if (!sb.qualifier) return true;
-      diags_.Emit(DiagKind::kSyntaxError, sb.qualifier->span,
+      diags_.Emit(DiagKind::kMisplacedStatement, sb.qualifier->span,
                   fmt::format("`{}` takes no qualifier", k), fmt::format("write `{} {{ … }}`", k));
       return false;
     };
@@ -1136,7 +1159,7 @@ class Analyzer {
       m.retry.origin = Origin(sb.span);
       if (const ast::Value* v = a.Value("connection")) m.retry.connection_ms = v->millis;
       if (const ast::Value* v = a.Value("other")) m.retry.other_ms = v->millis;
-      retry_blocks_[m.name] = {&sb, a};
+      retry_blocks_[m.name] = a;
     } else if (k == "verify") {
       if (!no_qualifier() || !once(m.verify.has_value())) return;
       RejectNonAttributes(sb.body, "a `verify` block");
@@ -1275,7 +1298,7 @@ class Analyzer {
 
     // -- Retry --
     if (auto it = retry_blocks_.find(m.name); it != retry_blocks_.end()) {
-      const Attrs& ra = it->second.second;
+      const Attrs& ra = it->second;
       if (ra.Given("connection") == (ra.Value("connection") != nullptr) &&
           ra.Given("other") == (ra.Value("other") != nullptr)) {
         if (m.retry.other_ms >= m.retry.connection_ms) {
@@ -1303,18 +1326,24 @@ class Analyzer {
     // -- Type map --
     if (from != nullptr && to != nullptr) {
       const std::string pair = fmt::format("{}_to_{}", ir::Name(from->engine), ir::Name(to->engine));
-      if (m.typemap.empty() && attrs.Value("typemap") == nullptr) {
+      const bool defaulted = attrs.Value("typemap") == nullptr && !attrs.Given("typemap");
+      if (defaulted) {
         m.typemap = pair;
         UsePreludeMap(pair);
-      } else if (const ir::TypeMap* tm = plan_.FindTypeMap(m.typemap);
-                 tm != nullptr && typemap_engines_known_[tm->name] && (tm->from != from->engine || tm->to != to->engine)) {
-        diags_.Emit(DiagKind::kTypemapEnginesMismatch, attrs.Get("typemap")->value.span,
+      }
+      // Checked whichever map is in effect: a plan map named like a stdlib map becomes the
+      // default for its pair, and must then map that pair.
+      if (const ir::TypeMap* tm = plan_.FindTypeMap(m.typemap);
+          tm != nullptr && typemap_engines_known_[tm->name] && (tm->from != from->engine || tm->to != to->engine)) {
+        diags_.Emit(DiagKind::kTypemapEnginesMismatch,
+                    defaulted ? m.origin.span : attrs.Get("typemap")->value.span,
                     fmt::format("type map `{}` maps {} to {}, but migration `{}` is {} to {}", tm->name,
                                 ir::Name(tm->from), ir::Name(tm->to), m.name, ir::Name(from->engine), ir::Name(to->engine)),
-                    fmt::format("use a map from `{}` to `{}`, such as one that extends `{}`", ir::Name(from->engine),
-                                ir::Name(to->engine), pair));
+                    defaulted ? fmt::format("`{}` is used because it has the name of the default map for this pair; rename it", tm->name)
+                              : fmt::format("use a map from `{}` to `{}`, such as one that extends `{}`", ir::Name(from->engine),
+                                            ir::Name(to->engine), pair))
+            .notes.push_back({tm->origin.span, "the map is declared here"});
       }
-      // A plan map that extends a stdlib map it did not import is still resolved above.
     }
 
     // -- Objects --
@@ -1502,7 +1531,7 @@ class Analyzer {
     }
   }
 
-  void CheckFilter(const ast::Attribute& a) {
+  void CheckFilter(const ast::Attribute& a, bool mysql_source) {
     const std::string& w = a.value.text;
     std::string problem;
     int depth = 0;
@@ -1512,10 +1541,12 @@ class Analyzer {
       const char c = w[i];
       if (!std::isspace(static_cast<unsigned char>(c))) blank = false;
       if (quote != 0) {
-        if (c == quote) quote = 0;
+        if (c == '\\' && mysql_source) ++i;  // MySQL strings take backslash escapes
+        else if (c == quote) quote = 0;
         continue;
       }
       if (c == '\'' || c == '"' || c == '`') quote = c;
+      else if (c == '#' && mysql_source) { problem = "it holds `#`, which starts a comment in MySQL"; break; }
       else if (c == '(') ++depth;
       else if (c == ')' && --depth < 0) { problem = "a `)` closes nothing"; break; }
       else if (c == ';') { problem = "it holds `;`, which would end the statement"; break; }
@@ -1606,7 +1637,7 @@ class Analyzer {
     if (!t.body) return tr;
     const Attrs a = CheckAttributes(*t.body, TableSpec(), t.source.span);
     if (const ast::Attribute* w = a.Get("where")) {
-      CheckFilter(*w);
+      CheckFilter(*w, ir::IsMysqlFamily(m.from_engine));
       tr.where = w->value.text;
     }
     if (const ast::Attribute* ops = a.Get("ops")) {
@@ -1679,7 +1710,7 @@ class Analyzer {
   std::vector<Attrs> migration_attrs_;
   std::set<std::string> stages_invalid_;
   std::map<std::string, const ast::SubBlock*> objects_blocks_;
-  std::map<std::string, std::pair<const ast::SubBlock*, Attrs>> retry_blocks_;
+  std::map<std::string, Attrs> retry_blocks_;
   std::map<std::string, const ast::Attribute*> verify_after_;
   std::map<std::string, const ast::Attribute*> alert_lag_;
   std::set<std::pair<std::string, std::string>> reported_access_;

@@ -61,11 +61,8 @@ struct Style {
   }
 };
 
-// Masks the value of every secret attribute written literally on a source line, keeping its
-// width so carets still line up: a plan with `password = "…"` is an error, and printing the
-// line in that error must not leak the password.
-std::string RedactSecrets(std::string_view raw) {
-  // Invalid UTF-8 is shown as U+FFFD, one per byte, so output is always valid text.
+// Invalid UTF-8 is shown as U+FFFD, one per byte, so output is always valid text.
+std::string Sanitize(std::string_view raw) {
   std::string out;
   for (size_t i = 0; i < raw.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(raw[i]);
@@ -79,42 +76,130 @@ std::string RedactSecrets(std::string_view raw) {
     out.append(raw.substr(i, len));
     i += len - 1;
   }
-  for (std::string_view key : {"access_key_secret", "access_key_id", "password"}) {
-    size_t pos = 0;
-    while ((pos = out.find(key, pos)) != std::string::npos) {
-      size_t i = pos + key.size();
-      pos = i;
-      while (i < out.size() && (out[i] == ' ' || out[i] == '\t')) ++i;
-      if (i >= out.size() || out[i] != '=') continue;
-      ++i;
-      while (i < out.size() && (out[i] == ' ' || out[i] == '\t')) ++i;
-      if (out.compare(i, 7, "secret(") == 0) continue;
-      size_t end = i;
-      if (end < out.size() && out[end] == '"') {
-        for (++end; end < out.size() && out[end] != '"'; ++end) {
-          if (out[end] == '\\') ++end;
-        }
-        end = std::min(end + 1, out.size());
+  return out;
+}
+
+constexpr std::string_view kSecretKeys[] = {"passw", "pwd", "secret", "access_key", "token", "credential"};
+
+// The line in lower case with the contents of string literals blanked, so keys are only
+// found where they are keys, not inside `"env:SRC_PASSWORD"`.
+std::string KeySearchText(std::string_view line) {
+  std::string out(line);
+  bool in_string = false;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    if (in_string) {
+      if (c == '\\' && i + 1 < out.size()) {
+        out[i] = out[i + 1] = ' ';
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
       } else {
-        while (end < out.size() && std::string_view(" \t};,").find(out[end]) == std::string_view::npos) ++end;
+        out[i] = ' ';
       }
-      std::string masked;
-      for (size_t k = i; k < end; ++k) {
-        if ((static_cast<unsigned char>(out[k]) & 0xC0) != 0x80) masked += '*';
-      }
-      out.replace(i, end - i, masked);
-      pos = i + masked.size();
+      continue;
+    }
+    if (c == '"') in_string = true;
+    out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// Offsets just past each secret-like key that starts a word in `keys` (from KeySearchText).
+std::vector<size_t> SecretKeyEnds(const std::string& keys) {
+  std::vector<size_t> out;
+  for (std::string_view key : kSecretKeys) {
+    for (size_t pos = keys.find(key); pos != std::string::npos; pos = keys.find(key, pos + 1)) {
+      if (pos > 0 && (std::isalnum(static_cast<unsigned char>(keys[pos - 1])) || keys[pos - 1] == '_')) continue;
+      size_t i = pos + key.size();
+      while (i < keys.size() && (std::isalnum(static_cast<unsigned char>(keys[i])) || keys[i] == '_')) ++i;
+      if (i < keys.size() && keys[i] == '(') continue;  // the call `secret(` itself
+      out.push_back(i);
     }
   }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The byte offset of 1-based column `col` (in code points) of `line`.
+size_t ByteOfColumn(const std::string& line, uint32_t col) {
+  size_t b = 0;
+  for (uint32_t c = 1; c < col && b < line.size(); ++c) {
+    ++b;
+    while (b < line.size() && (static_cast<unsigned char>(line[b]) & 0xC0) == 0x80) ++b;
+  }
+  return b;
+}
+
+void MaskRange(std::string& line, size_t begin, size_t end) {
+  for (size_t k = begin; k < end && k < line.size(); ++k) {
+    if ((static_cast<unsigned char>(line[k]) & 0xC0) != 0x80) line[k] = '*';
+  }
+  // Drop the continuation bytes of masked characters so one character stays one column.
+  std::string out;
+  for (size_t k = 0; k < line.size(); ++k) {
+    if (k >= begin && k < end && (static_cast<unsigned char>(line[k]) & 0xC0) == 0x80) continue;
+    out += line[k];
+  }
+  line = std::move(out);
+}
+
+// Masks what may be a secret on a line, keeping widths so carets still line up: every string
+// literal and every bare value after a key. Plans with `password = "…"` are errors, and
+// printing the line in that error must not leak the password.
+std::string RedactSecrets(std::string_view raw) {
+  std::string line = Sanitize(raw);
+  if (!LineMayHoldSecret(line)) return line;
+  std::string out = line;
+  // What follows a secret-like key, whatever separates them (`=`, `:`, spaces): a string's
+  // contents or a bare word; and the argument of a `secret(…)` that is not a reference.
+  const std::string keys = KeySearchText(out);
+  std::vector<std::pair<size_t, size_t>> ranges;
+  auto string_end = [&](size_t open) {  // one past the closing quote's predecessor
+    size_t j = open + 1;
+    while (j < out.size() && out[j] != '"') j += out[j] == '\\' ? 2 : 1;
+    return std::min(j, out.size());
+  };
+  for (size_t i : SecretKeyEnds(keys)) {
+    while (i < out.size() && std::string_view(" \t:=").find(out[i]) != std::string_view::npos) ++i;
+    if (i >= out.size() || out.compare(i, 7, "secret(") == 0) continue;
+    if (out[i] == '"') {
+      ranges.emplace_back(i + 1, string_end(i));
+    } else {
+      size_t end = i;
+      while (end < out.size() && std::string_view(" \t};,()").find(out[end]) == std::string_view::npos) ++end;
+      ranges.emplace_back(i, end);
+    }
+  }
+  for (size_t pos = keys.find("secret("); pos != std::string::npos; pos = keys.find("secret(", pos + 1)) {
+    const size_t arg = pos + 7;
+    const std::string_view rest = std::string_view(out).substr(arg);
+    if (rest.rfind("\"env:", 0) == 0 || rest.rfind("\"file:", 0) == 0) continue;
+    size_t end = arg;
+    if (end < out.size() && out[end] == '"') {
+      ranges.emplace_back(arg + 1, string_end(arg));
+    } else {
+      while (end < out.size() && out[end] != ')') ++end;
+      ranges.emplace_back(arg, end);
+    }
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (auto it = ranges.rbegin(); it != ranges.rend(); ++it) MaskRange(out, it->first, it->second);
   return out;
 }
 
 // Prints the source line holding the span and a caret line under it.
 void RenderSnippet(const SourceManager& sm, const Span& span, const Style& style,
-                   std::string_view caret_color, std::string& out) {
+                   std::string_view caret_color, bool redact_span, std::string& out) {
   if (!span.valid()) return;
   const LineCol start = sm.Position(span.file, span.begin);
-  const std::string line = RedactSecrets(sm.LineText(span.file, start.line));
+  std::string line = RedactSecrets(sm.LineText(span.file, start.line));
+  if (redact_span) {
+    // The span itself is a secret's value (it may stand on a line of its own).
+    const LineCol stop = sm.Position(span.file, span.end);
+    MaskRange(line, ByteOfColumn(line, start.col),
+              stop.line == start.line ? ByteOfColumn(line, stop.col) : line.size());
+  }
   const LineCol end = sm.Position(span.file, std::max(span.end, span.begin));
   const std::string gutter = fmt::format("{:>5}", start.line);
   out += fmt::format("{} | {}\n", style("34", gutter), line);
@@ -155,12 +240,12 @@ std::string RenderText(const SourceManager& sm, const Diagnostic& d, const Rende
                                 style(color, fmt::format("{}[{}]", SeverityWord(info.severity),
                                                          info.code)),
                                 d.message);
-  RenderSnippet(sm, d.span, style, color, out);
+  RenderSnippet(sm, d.span, style, color, d.redact, out);
   if (!d.hint.empty()) out += fmt::format("{} = {}: {}\n", std::string(5, ' '), style("1", "hint"), d.hint);
   for (const DiagNote& n : d.notes) {
     out += fmt::format("{}: {}: {}\n", style("1", sm.Location(n.span)), style("1;36", "note"),
                        n.message);
-    RenderSnippet(sm, n.span, style, "1;36", out);
+    RenderSnippet(sm, n.span, style, "1;36", false, out);
   }
   return out;
 }
@@ -201,6 +286,23 @@ std::string RenderJson(const SourceManager& sm, const std::vector<Diagnostic>& d
     arr.push_back(std::move(j));
   }
   return arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool LineMayHoldSecret(std::string_view line) {
+  std::string lower(line);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // A `secret(…)` whose argument is not an `env:`/`file:` reference may be a pasted secret.
+  for (size_t pos = lower.find("secret("); pos != std::string::npos; pos = lower.find("secret(", pos + 1)) {
+    const std::string_view arg = std::string_view(lower).substr(pos + 7);
+    if (arg.rfind("\"env:", 0) != 0 && arg.rfind("\"file:", 0) != 0) return true;
+  }
+  // A secret-like key whose value is not `secret(`.
+  const std::string keys = KeySearchText(line);
+  for (size_t i : SecretKeyEnds(keys)) {
+    while (i < keys.size() && std::string_view(" \t:=").find(keys[i]) != std::string_view::npos) ++i;
+    if (keys.compare(i, 7, "secret(") != 0) return true;
+  }
+  return false;
 }
 
 namespace {

@@ -45,6 +45,7 @@ struct Diagnostic {
   std::string message;
   std::string hint;  // empty when there is nothing certain to suggest
   std::vector<DiagNote> notes;
+  bool redact = false;  // the span holds a secret's value: masked wherever it is shown
 
   Severity severity() const { return Info(kind).severity; }
 };
@@ -53,6 +54,9 @@ class Diagnostics {
  public:
   // Records a diagnostic and returns it so that a note can be attached.
   Diagnostic& Emit(DiagKind kind, Span span, std::string message, std::string hint = {});
+
+  // The diagnostic emitted last, to widen or annotate it; nullptr when there is none.
+  Diagnostic* last() { return diags_.empty() ? nullptr : &diags_.back(); }
 
   bool has_errors() const { return errors_ > 0; }
   size_t error_count() const { return errors_; }
@@ -78,6 +82,12 @@ std::string RenderText(const SourceManager& sm, const Diagnostic& d, const Rende
 // A JSON array with one object per diagnostic: code, severity, span (file, line, column,
 // end_line, end_column), message, hint and notes when present.
 std::string RenderJson(const SourceManager& sm, const std::vector<Diagnostic>& diags);
+
+// True when a source line may hold a secret's value: it names a secret-like key (password,
+// access key, token…) with anything but `secret("env:…")`/`secret("file:…")` as its value,
+// or passes `secret(…)` something other than such a reference. Snippets of such lines are
+// masked, and syntax errors on them do not quote tokens.
+bool LineMayHoldSecret(std::string_view line);
 
 // "did you mean `x`?" when a candidate is close enough to `word`; empty otherwise.
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);

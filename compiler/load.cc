@@ -18,11 +18,17 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kStdPrefix = "std/";
+constexpr size_t kMaxImportDepth = 32;
+constexpr uintmax_t kMaxFileBytes = 16 << 20;  // plans are kilobytes; refuse what cannot be one
 
 bool ReadFile(const std::string& path, std::string& out, std::string& error) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     error = "it is a directory";
+    return false;
+  }
+  if (fs::file_size(path, ec) > kMaxFileBytes && !ec) {
+    error = fmt::format("it is larger than {} MiB, which no plan is", kMaxFileBytes >> 20);
     return false;
   }
   std::ifstream in(path, std::ios::binary);
@@ -57,6 +63,17 @@ class Loader {
 
   // Loads the imports of `id`, depth first, with `stack` holding the files being loaded.
   void LoadImports(FileId id) {
+    if (stack_.size() >= kMaxImportDepth) {
+      for (const auto& item : program_.files[id].ast.items) {
+        if (const auto* imp = std::get_if<ast::Import>(&item)) {
+          diags_.Emit(DiagKind::kImportNotFound, imp->span,
+                      fmt::format("imports nested deeper than {} files", kMaxImportDepth),
+                      "import shared files from the plan directly instead of through a chain");
+          break;
+        }
+      }
+      return;
+    }
     stack_.push_back(id);
     // Copy: loading may grow program_.files.
     std::vector<ast::Import> imports;
@@ -108,7 +125,11 @@ class Loader {
       is_std = true;
     } else {
       const fs::path base = fs::path(importer.path).parent_path();
-      const fs::path p = fs::absolute(base / spec).lexically_normal();
+      std::error_code ec;
+      // Canonical (symlinks resolved) so one file reached two ways is one file, and a
+      // symlinked directory cannot hide a cycle.
+      fs::path p = fs::weakly_canonical(base / spec, ec);
+      if (ec) p = fs::absolute(base / spec).lexically_normal();
       key = p.generic_string();
       display = Display(p);
     }

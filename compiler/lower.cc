@@ -55,7 +55,6 @@ void Lower(ir::Plan& plan) {
     if (incremental) root = add(ir::StageKind::kCapture, "", {root}, m.origin);
 
     std::vector<int> ends;   // the last stage of each object's chain
-    std::vector<int> loads;
     for (const ir::SchemaRule& s : m.objects) {
       if (s.exclude) continue;
       std::vector<std::pair<const ir::TableRule*, const ir::Origin*>> objects;
@@ -70,10 +69,7 @@ void Lower(ir::Plan& plan) {
         const std::string object = DescribeObject(s, t);
         int last = root;
         if (schema) last = add(ir::StageKind::kSchemaPre, object, {last}, *origin);
-        if (full) {
-          last = add(ir::StageKind::kLoad, object, {last}, *origin);
-          loads.push_back(last);
-        }
+        if (full) last = add(ir::StageKind::kLoad, object, {last}, *origin);
         if (schema) last = add(ir::StageKind::kSchemaPost, object, {last}, *origin);
         if (last != root) ends.push_back(last);
       }

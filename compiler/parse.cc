@@ -23,6 +23,7 @@ using grammar::FerryParser;
 constexpr size_t kCommentsChannel = 2;  // channels { COMMENTS, ERRORS } after HIDDEN (1)
 constexpr size_t kErrorsChannel = 3;
 constexpr int kMaxInvalidUtf8Reports = 8;
+constexpr int kMaxInvalidCharReports = 16;
 
 // ---------------------------------------------------------------------------------------
 // UTF-8: the file is validated byte by byte; invalid sequences are reported and replaced
@@ -108,6 +109,16 @@ class DecodedStream : public antlr4::ANTLRInputStream {
 
 // ---------------------------------------------------------------------------------------
 
+// The byte span of a token; conjured tokens and EOF get an empty span.
+Span TokenSpan(FileId file, const Decoded& decoded, const antlr4::Token* t) {
+  const size_t n = decoded.offsets.size() - 1;
+  if (t == nullptr) return Span{file, static_cast<uint32_t>(decoded.offsets[n]), static_cast<uint32_t>(decoded.offsets[n])};
+  const size_t a = std::min<size_t>(t->getStartIndex(), n);
+  size_t b = t->getType() == antlr4::Token::EOF ? a : t->getStopIndex() + 1;
+  b = std::clamp<size_t>(b, a, n);
+  return Span{file, decoded.offsets[a], decoded.offsets[b]};
+}
+
 std::string TokenDisplayName(size_t type) {
   switch (type) {
     case FerryLexer::IDENT: return "a name";
@@ -140,18 +151,18 @@ std::string TokenDisplayName(size_t type) {
 // was found. One report per line: what follows a first error on its line is usually its echo.
 class SyntaxErrorListener : public antlr4::BaseErrorListener {
  public:
-  SyntaxErrorListener(FileId file, const Decoded& decoded, Diagnostics& diags,
+  SyntaxErrorListener(const SourceManager& sm, FileId file, const Decoded& decoded, Diagnostics& diags,
                       std::vector<uint32_t>& error_offsets)
-      : file_(file), decoded_(decoded), diags_(diags), error_offsets_(error_offsets) {}
+      : sm_(sm), file_(file), decoded_(decoded), diags_(diags), error_offsets_(error_offsets) {}
 
   void syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending, size_t line,
                    size_t, const std::string&, std::exception_ptr) override {
-    if (line == last_line_) return;
-    last_line_ = line;
     auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
     if (parser == nullptr || offending == nullptr) return;
     const Span span = TokenSpan(offending);
-    error_offsets_.push_back(span.begin);
+    error_offsets_.push_back(span.begin);  // even when not reported: the block is incomplete
+    if (line == last_line_) return;
+    last_line_ = line;
 
     std::vector<std::string> expected;
     const antlr4::misc::IntervalSet set = parser->getExpectedTokens();
@@ -173,6 +184,9 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
     std::string found;
     if (offending->getType() == antlr4::Token::EOF) {
       found = "the end of the file";
+    } else if (offending->getType() == FerryLexer::STRING || LineMayHoldSecret(LineOf(span))) {
+      // Never quote what may be a secret's value.
+      found = TokenDisplayName(offending->getType());
     } else {
       std::string text = offending->getText();
       if (text.size() > 24) text = text.substr(0, 21) + "...";
@@ -190,15 +204,14 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
                 std::move(hint));
   }
 
-  Span TokenSpan(const antlr4::Token* t) const {
-    const size_t n = decoded_.offsets.size() - 1;
-    const size_t a = std::min<size_t>(t->getStartIndex(), n);
-    size_t b = t->getType() == antlr4::Token::EOF ? a : t->getStopIndex() + 1;
-    b = std::clamp<size_t>(b, a, n);
-    return Span{file_, decoded_.offsets[a], decoded_.offsets[b]};
+  Span TokenSpan(const antlr4::Token* t) const { return ferry::TokenSpan(file_, decoded_, t); }
+
+  std::string_view LineOf(Span span) const {
+    return sm_.LineText(file_, sm_.Position(file_, span.begin).line);
   }
 
  private:
+  const SourceManager& sm_;
   FileId file_;
   const Decoded& decoded_;
   Diagnostics& diags_;
@@ -232,14 +245,7 @@ class Builder {
   Builder(const SourceManager& sm, FileId file, const Decoded& decoded, Diagnostics& diags)
       : sm_(sm), file_(file), decoded_(decoded), diags_(diags) {}
 
-  Span TokenSpan(const antlr4::Token* t) const {
-    if (t == nullptr) return Span{file_, 0, 0};
-    const size_t n = decoded_.offsets.size() - 1;
-    const size_t a = std::min<size_t>(t->getStartIndex(), n);
-    size_t b = t->getType() == antlr4::Token::EOF ? a : t->getStopIndex() + 1;
-    b = std::clamp<size_t>(b, a, n);
-    return Span{file_, decoded_.offsets[a], decoded_.offsets[b]};
-  }
+  Span TokenSpan(const antlr4::Token* t) const { return ferry::TokenSpan(file_, decoded_, t); }
 
   Span CtxSpan(antlr4::ParserRuleContext* ctx) const {
     if (ctx == nullptr) return Span{file_, 0, 0};
@@ -261,13 +267,13 @@ class Builder {
     file.id = file_;
     for (antlr4::tree::ParseTree* child : ctx->children) {
       if (auto* imp = dynamic_cast<FerryParser::ImportDeclContext*>(child)) {
-        if (imp->STRING() == nullptr) continue;
+        if (imp->STRING() == nullptr || IsConjured(imp->STRING()->getSymbol())) continue;
         ast::Import i;
         i.path = StringName(imp->STRING()->getSymbol());
         i.span = CtxSpan(imp);
         file.items.emplace_back(std::move(i));
       } else if (auto* decl = dynamic_cast<FerryParser::DeclarationContext*>(child)) {
-        if (decl->kind == nullptr || decl->name == nullptr || decl->block() == nullptr) continue;
+        if (decl->kind == nullptr || decl->name == nullptr || decl->block() == nullptr || IsConjured(decl->kind)) continue;
         ast::Declaration d;
         d.kind = WordToken(decl->kind);
         d.name = LabelName(decl->name);
@@ -413,22 +419,22 @@ class Builder {
         attr.span = CtxSpan(a);
         block.members.push_back(ast::Member{std::move(attr)});
       } else if (auto* r = m->objectRule()) {
-        if (r->kind == nullptr || r->source == nullptr) continue;
+        if (r->kind == nullptr || r->source == nullptr || IsConjured(r->kind)) continue;
         block.members.push_back(ast::Member{BuildRule(r->kind, r->source, r->target, r->block(),
                                                       false, CtxSpan(r))});
       } else if (auto* x = m->excludeRule()) {
-        if (x->kind == nullptr || x->source == nullptr) continue;
+        if (x->kind == nullptr || x->source == nullptr || IsConjured(x->kind)) continue;
         block.members.push_back(
             ast::Member{BuildRule(x->kind, x->source, nullptr, nullptr, true, CtxSpan(x))});
       } else if (auto* mr = m->mapRule()) {
-        if (mr->pattern == nullptr || mr->target == nullptr) continue;
+        if (mr->pattern == nullptr || mr->target == nullptr || IsConjured(mr->pattern) || IsConjured(mr->target)) continue;
         ast::MapRule rule;
         rule.pattern = StringName(mr->pattern);
         rule.target = StringName(mr->target);
         rule.span = CtxSpan(mr);
         block.members.push_back(ast::Member{std::move(rule)});
       } else if (auto* sb = m->subBlock()) {
-        if (sb->kind == nullptr || sb->block() == nullptr) continue;
+        if (sb->kind == nullptr || sb->block() == nullptr || IsConjured(sb->kind)) continue;
         ast::SubBlock sub;
         sub.kind = WordToken(sb->kind);
         if (sb->qualifier != nullptr) sub.qualifier = WordName(sb->qualifier);
@@ -582,6 +588,8 @@ ast::File Parse(const SourceManager& sm, FileId file_id, Diagnostics& diags) {
 
   // Comments (kept for fmt), stray characters, and the nesting guard, in one pass.
   std::vector<ast::Comment> comments;
+  int invalid_chars = 0;
+  size_t last_invalid_index = 0;  // diags.size() right after the last E0002
   int depth = 0;
   bool too_deep = false;
   for (antlr4::Token* t : tokens.getTokens()) {
@@ -596,11 +604,21 @@ ast::File Parse(const SourceManager& sm, FileId file_id, Diagnostics& diags) {
       }
       comments.push_back(ast::Comment{span, std::move(text)});
     } else if (channel == kErrorsChannel) {
+      bad_bytes = true;
       const Span span = builder.TokenSpan(t);
       const std::string_view c = builder.Bytes(span);
+      if (c == "\xEF\xBF\xBD" && sm.file(file_id).text.compare(span.begin, 3, c) != 0) continue;  // E0005
+      // A run of stray characters is one mistake: one report, widened over the run.
+      if (Diagnostic* prev = diags.last(); prev != nullptr && prev->kind == DiagKind::kInvalidCharacter &&
+          prev->span.end == span.begin && last_invalid_index == diags.all().size()) {
+        prev->span.end = span.end;
+        prev->message = "unexpected characters";
+        continue;
+      }
+      if (invalid_chars++ >= kMaxInvalidCharReports) continue;
       diags.Emit(DiagKind::kInvalidCharacter, span, fmt::format("unexpected character `{}`", c),
                  std::string(InvalidCharHint(c)));
-      bad_bytes = true;
+      last_invalid_index = diags.all().size();
     } else if (!too_deep) {
       const size_t type = t->getType();
       if (type == FerryLexer::LBRACE || type == FerryLexer::LBRACKET || type == FerryLexer::LPAREN) {
@@ -625,7 +643,7 @@ ast::File Parse(const SourceManager& sm, FileId file_id, Diagnostics& diags) {
   FerryParser parser(&tokens);
   parser.removeErrorListeners();
   std::vector<uint32_t> error_offsets;
-  SyntaxErrorListener listener(file_id, decoded, diags, error_offsets);
+  SyntaxErrorListener listener(sm, file_id, decoded, diags, error_offsets);
   parser.addErrorListener(&listener);
   parser.setErrorHandler(std::make_shared<FerryErrorStrategy>());
   FerryParser::FileContext* tree = parser.file();

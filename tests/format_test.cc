@@ -29,9 +29,16 @@ std::string FormatText(const fs::path& dir, const std::string& name, const std::
   return Format(c->program.sources, c->program.files[c->program.root].ast);
 }
 
-size_t CountComments(const fs::path& dir, const std::string& name, const std::string& text) {
+// The comments of a plan, trimmed, in order.
+std::vector<std::string> Comments(const fs::path& dir, const std::string& name, const std::string& text) {
   auto c = InDir(dir, [&] { return CompileText(name, text); });
-  return c->program.files[c->program.root].ast.comments.size();
+  std::vector<std::string> out;
+  for (const ast::Comment& cm : c->program.files[c->program.root].ast.comments) {
+    std::string t = cm.text;
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+    out.push_back(t);
+  }
+  return out;
 }
 
 // Plans to format: the examples and every golden input that parses.
@@ -54,7 +61,7 @@ TEST(Format, IdempotentKeepsCommentsAndMeaning) {
     const std::string once = FormatText(dir, name, text);
     const std::string twice = FormatText(dir, name, once);
     EXPECT_EQ(once, twice) << p << ": fmt is not idempotent";
-    EXPECT_EQ(CountComments(dir, name, text), CountComments(dir, name, once)) << p << ": fmt lost a comment";
+    EXPECT_EQ(Comments(dir, name, text), Comments(dir, name, once)) << p << ": fmt lost or changed a comment";
     auto after = InDir(dir, [&] { return CompileText(name, once); });
     // Same diagnostics (by code) and, when it compiles, the same plan.
     EXPECT_EQ(Codes(*before), Codes(*after)) << p << "\n" << once;

@@ -87,6 +87,11 @@ TEST_P(GoldenDiagnostics, MatchesExpectedOutput) {
   }
   ASSERT_NE(text.find(kMarker), std::string::npos) << name << " has no expected output; run with FERRY_UPDATE_GOLDEN=1";
   EXPECT_EQ(g.expected, actual) << name;
+  // A file named for a code must show that code.
+  const std::string bare = name.rfind("fail_", 0) == 0 ? name.substr(5) : name;
+  if (bare.size() > 5 && std::isupper(static_cast<unsigned char>(bare[0])) && std::isdigit(static_cast<unsigned char>(bare[1]))) {
+    EXPECT_NE(actual.find("[" + bare.substr(0, 5) + "]"), std::string::npos) << name << " does not produce " << bare.substr(0, 5);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, GoldenDiagnostics, ::testing::ValuesIn(DiagnosticFiles()),

@@ -48,6 +48,42 @@ TEST(Diagnostics, SecretsWrittenIntoAPlanAreNeverEchoed) {
   EXPECT_EQ(json.find("hunter2"), std::string::npos);
 }
 
+// Every way a user may write a secret into a plan by mistake: neither the text nor the JSON
+// form of any diagnostic may contain it.
+TEST(Diagnostics, NoSecretLeaksThroughAnyDiagnostic) {
+  const char* plans[] = {
+      "endpoint e { engine = mysql host = \"h\" password: \"Hunter2x\" }\n",          // YAML habit
+      "endpoint e { engine = mysql host = \"h\" password \"Hunter2x\" }\n",           // missing `=`
+      "endpoint e {\n  engine = mysql\n  host = \"h\"\n  password =\n    \"Hunter2x\"\n}\n",  // next line
+      "endpoint e { engine = mysql host = \"h\" passwd = \"Hunter2x\" }\n",            // misspelled key
+      "endpoint e { engine = mysql host = \"h\" password = secret(\"Hunter2x\") }\n",  // pasted into secret()
+      "endpoint e { engine = mysql host = \"h\" password = secret(\"Hun:ter2x\") }\n", // looks like a scheme
+      "endpoint e { engine = mysql host = \"h\" password = Hunter2x }\n",              // bare word
+      "endpoint e { engine = mysql host = \"h\" password = \"Hunter2x }\n",            // unterminated
+      "account a { id = \"1\" access_key_secret = \"Hunter2x\" }\n",
+  };
+  for (const char* plan : plans) {
+    auto c = CompileText("leak.ferry", plan);
+    EXPECT_FALSE(c->diags.all().empty()) << plan;
+    const std::string text = testing::RenderAll(*c);
+    const std::string json = RenderJson(c->program.sources, c->diags.Sorted());
+    for (const char* fragment : {"Hunter2x", "Hunter", "ter2x"}) {
+      EXPECT_EQ(text.find(fragment), std::string::npos) << plan << "\n" << text;
+      EXPECT_EQ(json.find(fragment), std::string::npos) << plan << "\n" << json;
+    }
+  }
+}
+
+TEST(Diagnostics, SafeLinesAreNotMasked) {
+  EXPECT_FALSE(LineMayHoldSecret("  password = secret(\"env:SRC_PASSWORD\")"));
+  EXPECT_FALSE(LineMayHoldSecret("  host = \"db.internal\" port = 3306"));
+  EXPECT_TRUE(LineMayHoldSecret("  password = \"x\""));
+  EXPECT_TRUE(LineMayHoldSecret("  secret(\"vault:x\")"));
+  // A useful snippet stays useful: a host error on an ordinary line shows the host.
+  auto c = CompileText("h.ferry", "endpoint e { engine = mysql host = \"a b\" }\n");
+  EXPECT_NE(testing::RenderAll(*c).find("\"a b\""), std::string::npos);
+}
+
 TEST(Diagnostics, ColourOnlyWhenAsked) {
   auto c = CompileText("c.ferry", "acount a {}\n");
   ASSERT_FALSE(c->diags.all().empty());
