@@ -230,15 +230,6 @@ const std::vector<const BlockSpec*>& AllSpecs() {
   return all;
 }
 
-std::string FormatDuration(int64_t ms) {
-  if (ms % (60 * kMinute) == 0 && ms >= 60 * kMinute && ms % kMinute == 0 && ms / kMinute > 1440) {
-    return fmt::format("{}h", ms / (60 * kMinute));
-  }
-  if (ms % kMinute == 0) return fmt::format("{}m", ms / kMinute);
-  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}ms", ms);
-}
-
 std::string Join(const std::vector<std::string_view>& words, std::string_view last = "or") {
   std::string out;
   for (size_t i = 0; i < words.size(); ++i) {
@@ -568,9 +559,9 @@ class Analyzer {
         if (v.millis < s.min || v.millis > s.max) {
           diags_.Emit(DiagKind::kValueOutOfRange, v.span,
                       s.max == LLONG_MAX
-                          ? fmt::format("`{}` must be at least {}, found {}", a.key.text, FormatDuration(s.min), v.text)
+                          ? fmt::format("`{}` must be at least {}, found {}", a.key.text, ir::FormatDuration(s.min), v.text)
                           : fmt::format("`{}` must be between {} and {}, found {}", a.key.text,
-                                        FormatDuration(s.min), FormatDuration(s.max), v.text));
+                                        ir::FormatDuration(s.min), ir::FormatDuration(s.max), v.text));
           return false;
         }
         return true;
@@ -1305,18 +1296,18 @@ class Analyzer {
           const ast::Attribute* other = ra.Get("other");
           diags_.Emit(DiagKind::kRetryOtherNotLess,
                       other != nullptr ? other->value.span : ra.Get("connection")->value.span,
-                      fmt::format("`other` ({}) must be less than `connection` ({})", FormatDuration(m.retry.other_ms),
-                                  FormatDuration(m.retry.connection_ms)),
+                      fmt::format("`other` ({}) must be less than `connection` ({})", ir::FormatDuration(m.retry.other_ms),
+                                  ir::FormatDuration(m.retry.connection_ms)),
                       "a connection failure may need longer to heal than a failed statement");
         } else {
           if (const ast::Attribute* c = ra.Get("connection"); c != nullptr && m.retry.connection_ms < 30 * kMinute) {
             diags_.Emit(DiagKind::kShortRetryWindow, c->value.span,
-                        fmt::format("retrying failed connections for only {}", FormatDuration(m.retry.connection_ms)),
+                        fmt::format("retrying failed connections for only {}", ir::FormatDuration(m.retry.connection_ms)),
                         "at least 30m is recommended: a failover or a network change can take that long");
           }
           if (const ast::Attribute* o = ra.Get("other"); o != nullptr && m.retry.other_ms < 10 * kMinute) {
             diags_.Emit(DiagKind::kShortRetryWindow, o->value.span,
-                        fmt::format("retrying other failures for only {}", FormatDuration(m.retry.other_ms)),
+                        fmt::format("retrying other failures for only {}", ir::FormatDuration(m.retry.other_ms)),
                         "at least 10m is recommended");
           }
         }

@@ -63,12 +63,6 @@ std::string_view Word(ir::ZeroDates z) {
   return "";
 }
 
-std::string FormatMs(int64_t ms) {
-  if (ms % 60000 == 0) return fmt::format("{}m", ms / 60000);
-  if (ms % 1000 == 0) return fmt::format("{}s", ms / 1000);
-  return fmt::format("{}ms", ms);
-}
-
 std::string FormatNumber(double d) {
   if (d == static_cast<double>(static_cast<int64_t>(d))) return fmt::format("{}", static_cast<int64_t>(d));
   return fmt::format("{}", d);
@@ -141,11 +135,11 @@ std::string EmitText(const ir::Plan& plan) {
       if (t.mb_per_s) parts += fmt::format("{}mb_per_s {}", parts.empty() ? "" : ", ", FormatNumber(*t.mb_per_s));
       out += fmt::format("  throttle {}: {}\n", word, parts.empty() ? "no limit" : parts);
     }
-    out += fmt::format("  retry    connection {}, other {}\n", FormatMs(m.retry.connection_ms), FormatMs(m.retry.other_ms));
+    out += fmt::format("  retry    connection {}, other {}\n", ir::FormatDuration(m.retry.connection_ms), ir::FormatDuration(m.retry.other_ms));
     if (m.verify) out += fmt::format("  verify   {} after {}\n", Word(m.verify->mode), Word(m.verify->after));
     if (m.alert) {
       out += fmt::format("  alert    {}{}{}\n", m.alert->on_failure ? "on failure" : "not on failure",
-                         m.alert->lag_over_ms ? ", lag over " + FormatMs(*m.alert->lag_over_ms) : "",
+                         m.alert->lag_over_ms ? ", lag over " + ir::FormatDuration(*m.alert->lag_over_ms) : "",
                          m.alert->webhook.empty() ? "" : ", webhook " + m.alert->webhook);
     }
     if (!m.tag.empty()) out += fmt::format("  tag      {}\n", m.tag);

@@ -39,6 +39,12 @@ std::string_view Name(StageKind k) {
   return "precheck";
 }
 
+std::string FormatDuration(int64_t ms) {
+  if (ms != 0 && ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 bool Migration::Has(MigrationType t) const {
   return std::find(types.begin(), types.end(), t) != types.end();
 }

@@ -24,6 +24,10 @@ std::string_view Name(Engine e);
 bool IsMysqlFamily(Engine e);
 int DefaultPort(Engine e);
 
+// A duration as a plan writes it, in the largest unit that divides it among m, s, ms
+// (retry windows read as DTS states them: `720m`).
+std::string FormatDuration(int64_t ms);
+
 // Where in the plan an item came from: kept as a span for diagnostics and as text
 // ("plan.ferry:12:3") for the runtime's errors.
 struct Origin {
