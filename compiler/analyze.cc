@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/stdlib.h"
 #include "compiler/type_pattern.h"
 
 namespace ferry {
@@ -311,6 +312,7 @@ class Analyzer {
 
   void CollectDeclarations() {
     for (const LoadedFile& f : program_.files) {
+      if (!f.visible) continue;  // hidden stdlib files: their maps are used only as defaults
       const bool stdlib = program_.sources.file(f.ast.id).is_stdlib;
       for (const auto& item : f.ast.items) {
         const auto* d = std::get_if<ast::Declaration>(&item);
@@ -320,7 +322,6 @@ class Analyzer {
           if (d->kind.text == KindWord(k)) kind = k;
         }
         if (!kind) {
-          if (!f.visible) continue;
           std::vector<std::string> words;
           for (DeclKind k : kAllKinds) words.emplace_back(KindWord(k));
           std::string hint = DidYouMean(d->kind.text, words);
@@ -334,11 +335,6 @@ class Analyzer {
                       fmt::format("{} `{}` cannot `extends`: only type maps extend one another", KindWord(*kind),
                                   d->name.text),
                       "declare every attribute in the block itself");
-        }
-        if (!f.visible) {
-          // The hidden prelude: only its type maps matter, as defaults.
-          if (*kind == DeclKind::kTypemap) prelude_typemaps_[d->name.text] = d;
-          continue;
         }
         if (d->name.text.empty()) {
           diags_.Emit(DiagKind::kInvalidObjectName, d->name.span,
@@ -374,7 +370,7 @@ class Analyzer {
     std::vector<std::string> candidates;
     for (const auto& [n, _] : names_[kind]) candidates.push_back(n);
     std::string hint = DidYouMean(name, candidates);
-    if (hint.empty() && kind == DeclKind::kTypemap && prelude_typemaps_.count(name) > 0) {
+    if (hint.empty() && kind == DeclKind::kTypemap && IsStdlibTypemap(name)) {
       hint = "the standard library's maps are in scope after `import \"std/typemaps\"`";
     }
     if (hint.empty()) {
@@ -385,6 +381,13 @@ class Analyzer {
     diags_.Emit(DiagKind::kUnknownReference, v.span,
                 fmt::format("no {} named `{}`", KindWord(kind), name), hint);
     return "";
+  }
+
+  static bool IsStdlibTypemap(std::string_view name) {
+    for (const stdlib::EmbeddedFile& f : stdlib::Files()) {
+      if (f.path == "typemaps/" + std::string(name) + ".ferry") return true;
+    }
+    return false;
   }
 
   static std::string JoinNames(const std::vector<std::string>& names) {
