@@ -21,6 +21,7 @@
 #include "compiler/emit.h"
 #include "compiler/format.h"
 #include "compiler/ir.h"
+#include "cli/run_commands.h"
 
 namespace {
 
@@ -192,6 +193,23 @@ int main(int argc, char** argv) {
   plan->add_option("PLAN", plan_file, "plan file")->required();
   plan->add_option("--format", plan_format, "text, json or dot")->check(CLI::IsMember({"text", "json", "dot"}));
 
+  bool dry_run = false;
+  std::string plan_migration;
+  plan->add_flag("--dry-run", dry_run,
+                 "read both catalogs (read-only) and show the DAG per table and the DDL as a diff");
+  plan->add_option("--migration", plan_migration, "only this migration of the plan");
+
+  ferry::cli::RunOptions precheck_opts;
+  CLI::App* precheck = app.add_subcommand("precheck", "Run the precheck stage against both endpoints (read-only)");
+  precheck->add_option("PLAN", precheck_opts.plan, "plan file")->required();
+  precheck->add_option("--format", precheck_opts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  precheck->add_option("--migration", precheck_opts.migration, "only this migration of the plan");
+
+  ferry::cli::RunOptions apply_opts;
+  CLI::App* apply = app.add_subcommand("apply", "Run the plan: precheck, then its stages");
+  apply->add_option("PLAN", apply_opts.plan, "plan file")->required();
+  apply->add_option("--migration", apply_opts.migration, "only this migration of the plan");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -205,6 +223,21 @@ int main(int argc, char** argv) {
 
   if (*check) return Check(check_plans, check_format);
   if (*fmt_cmd) return Fmt(fmt_plans, fmt_check);
+  if (*plan && dry_run) {
+    if (plan_format == "dot") {
+      fmt::print(stderr, "ferry: --dry-run prints text or json\n");
+      return kExitUsage;
+    }
+    return ferry::cli::DryRun({plan_file, plan_format, plan_migration, UseColor(stdout)});
+  }
   if (*plan) return Plan(plan_file, plan_format);
+  if (*precheck) {
+    precheck_opts.color = precheck_opts.format == "text" && UseColor(stdout);
+    return ferry::cli::Precheck(precheck_opts);
+  }
+  if (*apply) {
+    apply_opts.color = UseColor(stdout);
+    return ferry::cli::Apply(apply_opts);
+  }
   return kExitUsage;
 }

@@ -1,0 +1,20 @@
+// The commands that talk to databases: precheck, plan --dry-run, apply. Each compiles the
+// plan first; a plan with errors never connects anywhere.
+#pragma once
+
+#include <string>
+
+namespace ferry::cli {
+
+struct RunOptions {
+  std::string plan;
+  std::string format = "text";  // text or json
+  std::string migration;        // empty: every migration of the plan, in order
+  bool color = false;
+};
+
+int Precheck(const RunOptions& options);
+int DryRun(const RunOptions& options);
+int Apply(const RunOptions& options);
+
+}  // namespace ferry::cli

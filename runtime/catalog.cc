@@ -1,0 +1,71 @@
+#include "runtime/catalog.h"
+
+namespace ferry::runtime {
+
+const Index* Table::PrimaryKey() const {
+  for (const auto& i : indexes) {
+    if (i.primary) return &i;
+  }
+  return nullptr;
+}
+
+const Index* Table::ChunkKey() const {
+  if (const Index* pk = PrimaryKey()) return pk;
+  for (const auto& i : indexes) {
+    if (!i.unique || i.has_expression || !i.predicate.empty()) continue;
+    bool usable = true;
+    for (size_t k = 0; k < i.columns.size(); ++k) {
+      const Column* c = FindColumn(i.columns[k]);
+      if (c == nullptr || c->nullable || (k < i.prefix.size() && i.prefix[k] != 0)) usable = false;
+    }
+    if (usable) return &i;
+  }
+  return nullptr;
+}
+
+const Column* Table::FindColumn(std::string_view n) const {
+  for (const auto& c : columns) {
+    if (c.name == n) return &c;
+  }
+  return nullptr;
+}
+
+const Table* Schema::FindTable(std::string_view n) const {
+  for (const auto& t : tables) {
+    if (t.name == n) return &t;
+  }
+  return nullptr;
+}
+
+const View* Schema::FindView(std::string_view n) const {
+  for (const auto& v : views) {
+    if (v.name == n) return &v;
+  }
+  return nullptr;
+}
+
+const Schema* Catalog::FindSchema(std::string_view n) const {
+  for (const auto& s : schemas) {
+    if (s.name == n) return &s;
+  }
+  return nullptr;
+}
+
+const Table* Catalog::FindTable(std::string_view schema, std::string_view table) const {
+  const Schema* s = FindSchema(schema);
+  return s != nullptr ? s->FindTable(table) : nullptr;
+}
+
+StatusOr<std::vector<std::string>> ListSchemas(Connection& conn) {
+  if (conn.engine() == ir::Engine::kPostgres) return ListSchemasPostgres(conn);
+  if (ir::IsMysqlFamily(conn.engine())) return ListSchemasMysql(conn);
+  return Status(Code::kUnimplemented, "reading a SQL Server catalog is not implemented");
+}
+
+StatusOr<Catalog> ReadCatalog(Connection& conn, const std::vector<std::string>& schemas) {
+  if (conn.engine() == ir::Engine::kPostgres) return ReadCatalogPostgres(conn, schemas);
+  if (ir::IsMysqlFamily(conn.engine())) return ReadCatalogMysql(conn, schemas);
+  return Status(Code::kUnimplemented, "reading a SQL Server catalog is not implemented");
+}
+
+}  // namespace ferry::runtime

@@ -1,0 +1,84 @@
+// A connection to one database server, whatever its engine.
+//
+// The connectors (runtime/connectors/mysql, runtime/connectors/postgres) implement this over
+// MariaDB Connector/C and libpq. Every connection is set up the same way for every caller:
+// UTF-8 (utf8mb4), UTC, and a fixed SQL mode on the MySQL family, so that quoting (sql.h) and
+// values mean the same thing on every connection Ferry opens. Not thread-safe: one connection
+// per thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/ir.h"
+#include "runtime/status.h"
+
+namespace ferry::runtime {
+
+struct ConnectOptions {
+  ir::Engine engine = ir::Engine::kMysql;
+  std::string host;
+  int port = 0;           // 0: the engine's default
+  std::string database;   // may be empty for the MySQL family
+  std::string user;
+  std::string password;   // resolved from the plan's secret; never printed
+  ir::Tls tls = ir::Tls::kPrefer;
+  std::string ca;         // CA bundle for verify_ca / verify_full
+  int connect_timeout_s = 10;
+  std::string label;      // how messages name it: the plan's endpoint name
+};
+
+struct ServerInfo {
+  std::string version;    // as the server reports it: "10.11.19-MariaDB-0+deb12u1-log", "15.18"
+  int major = 0, minor = 0, patch = 0;
+  bool mariadb = false;   // a MariaDB server (MySQL family)
+  std::string tls;        // the TLS protocol in use ("TLSv1.3"), or empty when unencrypted
+  std::string user;       // the user the server authenticated (CURRENT_USER / current_user)
+};
+
+using Value = std::optional<std::string>;  // nullopt is SQL NULL; bytes otherwise (binary-safe)
+using Row = std::vector<Value>;
+
+struct Result {
+  std::vector<std::string> columns;
+  std::vector<Row> rows;
+  int64_t affected = 0;
+
+  // The index of a column by name; -1 when absent.
+  int Column(std::string_view name) const;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual ir::Engine engine() const = 0;
+  virtual const ServerInfo& server() const = 0;
+  virtual const ConnectOptions& options() const = 0;
+
+  // Runs one statement that returns no rows.
+  virtual Status Execute(std::string_view sql) = 0;
+  // Runs one statement and returns all its rows.
+  virtual StatusOr<Result> Query(std::string_view sql) = 0;
+
+  // Transactions (the MySQL family commits DDL implicitly; PostgreSQL does not).
+  Status Begin() { return Execute(engine() == ir::Engine::kPostgres ? "BEGIN" : "START TRANSACTION"); }
+  Status Commit() { return Execute("COMMIT"); }
+  Status Rollback() { return Execute("ROLLBACK"); }
+  // Makes this connection's transactions read-only (precheck, dry run, the source side).
+  Status SetReadOnly();
+};
+
+// Opens a connection and applies the session settings above. Errors say which endpoint,
+// host and port, and what to do; they never hold the password.
+StatusOr<std::unique_ptr<Connection>> Connect(const ConnectOptions& options);
+
+// The options for a plan's endpoint, with its password secret resolved now (secrets.h).
+// `host`/`port` come from the plan; an endpoint given by `instance` has none until it is
+// resolved through the cloud API, which is a clear error for now.
+StatusOr<ConnectOptions> OptionsFor(const ir::Endpoint& endpoint);
+
+}  // namespace ferry::runtime

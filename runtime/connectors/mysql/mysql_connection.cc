@@ -1,0 +1,147 @@
+#include "runtime/connectors/mysql/mysql_connection.h"
+
+#include <mysql.h>
+
+#include <cstdio>
+#include <string>
+
+#include "runtime/connectors/connect_error.h"
+
+namespace ferry::runtime {
+
+namespace {
+
+// The session every MySQL-family connection gets: utf8mb4 both ways, UTC, and a fixed
+// sql_mode (strict, so a bad value is an error and not a silent truncation; without
+// NO_BACKSLASH_ESCAPES and ANSI_QUOTES, which sql.h's quoting relies on). Zero dates are
+// allowed in the session so that `zero_dates = keep` can write them.
+constexpr const char* kSessionSql =
+    "SET NAMES utf8mb4, time_zone = '+00:00', "
+    "sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', "
+    "foreign_key_checks = 1";
+
+class MysqlConnection final : public Connection {
+ public:
+  MysqlConnection(MYSQL* m, ConnectOptions options) : m_(m), options_(std::move(options)) {}
+  ~MysqlConnection() override { mysql_close(m_); }
+  MysqlConnection(const MysqlConnection&) = delete;
+  MysqlConnection& operator=(const MysqlConnection&) = delete;
+
+  ir::Engine engine() const override { return options_.engine; }
+  const ServerInfo& server() const override { return info_; }
+  const ConnectOptions& options() const override { return options_; }
+
+  Status Execute(std::string_view sql) override {
+    if (mysql_real_query(m_, sql.data(), sql.size()) != 0) return Error();
+    // Drain a result set a statement may return anyway (SHOW, CALL).
+    MYSQL_RES* res = mysql_store_result(m_);
+    if (res != nullptr) mysql_free_result(res);
+    else if (mysql_field_count(m_) != 0) return Error();
+    return Status::Ok();
+  }
+
+  StatusOr<Result> Query(std::string_view sql) override {
+    if (mysql_real_query(m_, sql.data(), sql.size()) != 0) return Error();
+    Result r;
+    MYSQL_RES* res = mysql_store_result(m_);
+    if (res == nullptr) {
+      if (mysql_field_count(m_) != 0) return Error();
+      r.affected = static_cast<int64_t>(mysql_affected_rows(m_));
+      return r;
+    }
+    unsigned n = mysql_num_fields(res);
+    MYSQL_FIELD* fields = mysql_fetch_fields(res);
+    for (unsigned i = 0; i < n; ++i) r.columns.emplace_back(fields[i].name, fields[i].name_length);
+    r.rows.reserve(mysql_num_rows(res));
+    while (MYSQL_ROW row = mysql_fetch_row(res)) {
+      unsigned long* lengths = mysql_fetch_lengths(res);
+      Row out;
+      out.reserve(n);
+      for (unsigned i = 0; i < n; ++i) {
+        if (row[i] == nullptr) out.emplace_back(std::nullopt);
+        else out.emplace_back(std::string(row[i], lengths[i]));
+      }
+      r.rows.push_back(std::move(out));
+    }
+    mysql_free_result(res);
+    return r;
+  }
+
+  Status Init() {
+    FERRY_RETURN_IF_ERROR(Execute(kSessionSql));
+    const char* v = mysql_get_server_info(m_);
+    info_.version = v != nullptr ? v : "";
+    unsigned long n = mysql_get_server_version(m_);
+    info_.major = static_cast<int>(n / 10000);
+    info_.minor = static_cast<int>(n / 100 % 100);
+    info_.patch = static_cast<int>(n % 100);
+    info_.mariadb = info_.version.find("MariaDB") != std::string::npos;
+    const char* tls = nullptr;
+    if (mysql_get_ssl_cipher(m_) != nullptr &&
+        mariadb_get_infov(m_, MARIADB_CONNECTION_TLS_VERSION, &tls) == 0 && tls != nullptr) {
+      info_.tls = tls;
+    }
+    auto who = Query("SELECT CURRENT_USER()");
+    if (!who.ok()) return who.status();
+    if (!who->rows.empty() && who->rows[0][0]) info_.user = *who->rows[0][0];
+    return Status::Ok();
+  }
+
+ private:
+  Status Error() const {
+    return MysqlStatus(mysql_errno(m_), mysql_sqlstate(m_), mysql_error(m_), info_.mariadb);
+  }
+
+  MYSQL* m_;
+  ConnectOptions options_;
+  ServerInfo info_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Connection>> ConnectMysql(const ConnectOptions& o) {
+  MYSQL* m = mysql_init(nullptr);
+  if (m == nullptr) return Status(Code::kResourceExhausted, "out of memory creating a MySQL connection");
+  unsigned timeout = static_cast<unsigned>(o.connect_timeout_s);
+  mysql_optionsv(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+  unsigned protocol = MYSQL_PROTOCOL_TCP;  // "localhost" must not mean a Unix socket
+  mysql_optionsv(m, MYSQL_OPT_PROTOCOL, &protocol);
+  mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  my_bool yes = 1, no = 0;
+  mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &no);  // the server cannot ask us for files
+  switch (o.tls) {
+    case ir::Tls::kDisable:
+      break;
+    case ir::Tls::kPrefer:  // TLS when the server offers it, without checks (as libpq's prefer)
+      mysql_ssl_set(m, nullptr, nullptr, nullptr, nullptr, nullptr);
+      mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &no);
+      break;
+    case ir::Tls::kRequire:
+      mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &yes);
+      mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &no);
+      break;
+    case ir::Tls::kVerifyCa:
+    case ir::Tls::kVerifyFull:
+      mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &yes);
+      if (!o.ca.empty()) mysql_optionsv(m, MYSQL_OPT_SSL_CA, o.ca.c_str());
+      // Connector/C checks the chain whenever a CA is given; the host name only with
+      // VERIFY_SERVER_CERT. verify_ca checks the chain alone (see the TLS tests).
+      mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
+                     o.tls == ir::Tls::kVerifyFull ? &yes : &no);
+      break;
+  }
+  const char* db = o.database.empty() ? nullptr : o.database.c_str();
+  int port = o.port != 0 ? o.port : 3306;
+  if (mysql_real_connect(m, o.host.c_str(), o.user.c_str(), o.password.c_str(), db,
+                         static_cast<unsigned>(port), nullptr, 0) == nullptr) {
+    Status st = MysqlStatus(mysql_errno(m), mysql_sqlstate(m), mysql_error(m), false);
+    mysql_close(m);
+    return ConnectError(o, std::move(st));
+  }
+  auto conn = std::make_unique<MysqlConnection>(m, o);
+  Status st = conn->Init();
+  if (!st.ok()) return ConnectError(o, std::move(st));
+  return std::unique_ptr<Connection>(std::move(conn));
+}
+
+}  // namespace ferry::runtime

@@ -1,0 +1,83 @@
+#include "runtime/context.h"
+
+#include <algorithm>
+#include <set>
+
+namespace ferry::runtime {
+
+namespace {
+
+void Open(Side& side, const ir::Endpoint* ep) {
+  side.endpoint = ep;
+  auto opts = OptionsFor(*ep);
+  if (!opts.ok()) {
+    side.connect = opts.status();
+    return;
+  }
+  auto conn = Connect(*opts);
+  if (!conn.ok()) {
+    side.connect = conn.status();
+    return;
+  }
+  side.conn = std::move(conn).value();
+  Status st = side.conn->SetReadOnly();
+  if (!st.ok()) {
+    side.connect = st.Prefix("endpoint " + ep->name + ": cannot make the session read-only");
+    side.conn.reset();
+  }
+}
+
+}  // namespace
+
+bool MigrationContext::DestinationHasTable(const std::string& schema, const std::string& table) const {
+  return destination.catalog.FindTable(schema, table) != nullptr;
+}
+
+std::unique_ptr<MigrationContext> Prepare(const ir::Plan& plan, const ir::Migration& m) {
+  auto ctx = std::make_unique<MigrationContext>();
+  ctx->plan = &plan;
+  ctx->migration = &m;
+  Open(ctx->source, plan.FindEndpoint(m.from));
+  Open(ctx->destination, plan.FindEndpoint(m.to));
+  if (!ctx->source.conn) return ctx;
+
+  auto names = ListSchemas(*ctx->source.conn);
+  if (!names.ok()) {
+    Status st = names.status();
+    ctx->source.catalog_status = st.Prefix("listing the schemas of endpoint " + m.from);
+    return ctx;
+  }
+  ctx->source.schemas = *names;
+  auto cat = ReadCatalog(*ctx->source.conn, SelectSchemas(m, *names));
+  if (!cat.ok()) {
+    ctx->source.catalog_status = cat.status();
+    return ctx;
+  }
+  ctx->source.catalog = std::move(cat).value();
+  ctx->selection = Select(plan, m, ctx->source.catalog);
+  ctx->ddl = GenerateDdl(m, ctx->selection, ctx->source.catalog);
+
+  if (!ctx->destination.conn) return ctx;
+  auto dnames = ListSchemas(*ctx->destination.conn);
+  if (!dnames.ok()) {
+    Status st = dnames.status();
+    ctx->destination.catalog_status = st.Prefix("listing the schemas of endpoint " + m.to);
+    return ctx;
+  }
+  ctx->destination.schemas = *dnames;
+  std::set<std::string> present(dnames->begin(), dnames->end());
+  std::vector<std::string> wanted;
+  for (const auto& s : ctx->selection.schemas) {
+    if (present.count(s.dst) && std::find(wanted.begin(), wanted.end(), s.dst) == wanted.end()) wanted.push_back(s.dst);
+  }
+  auto dcat = ReadCatalog(*ctx->destination.conn, wanted);
+  if (!dcat.ok()) {
+    ctx->destination.catalog_status = dcat.status();
+    return ctx;
+  }
+  ctx->destination.catalog = std::move(dcat).value();
+  ctx->prepared = true;
+  return ctx;
+}
+
+}  // namespace ferry::runtime
