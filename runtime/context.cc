@@ -1,5 +1,7 @@
 #include "runtime/context.h"
 
+#include "runtime/accounts.h"
+
 #include <algorithm>
 #include <set>
 
@@ -76,6 +78,7 @@ std::unique_ptr<MigrationContext> Prepare(const ir::Plan& plan, const ir::Migrat
     return ctx;
   }
   ctx->destination.catalog = std::move(dcat).value();
+  if (m.accounts && m.Has(ir::MigrationType::kSchema)) AddAccountDdl(*ctx);
   ctx->prepared = true;
   return ctx;
 }

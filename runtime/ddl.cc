@@ -721,6 +721,14 @@ class Generator {
       }
     }
     for (const View* v : order) {
+      if (Trim(v->definition).empty()) {
+        Add(Sev::kError, "D015", fmt::format("view {}.{}", s.source->name, v->name),
+            "its definition is hidden from the source user, so it cannot be recreated",
+            "grant the source user SHOW VIEW and SELECT on the schema, or exclude the schema's views by selecting "
+            "its tables one by one",
+            s.loc);
+        continue;
+      }
       std::string body = RewriteBody(s, Trim(v->definition));
       std::string sql;
       if (v->materialized) {

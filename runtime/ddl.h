@@ -30,8 +30,13 @@ struct DdlStatement {
   bool run_in_schema = false; // run after USE / SET search_path to dst_schema (bodies with unqualified names)
   bool after_full = false;    // a trigger created only when the full load is done
   std::string loc;            // the plan rule that selected the object
+  // What output and errors show instead of `sql`, when `sql` holds something secret (an
+  // account's password hash); empty when `sql` may be shown.
+  std::string shown;
+  std::string secret;  // the secret text itself, masked wherever an error might echo it
 
-  std::string Object() const;  // "table shop_v2.orders", "index shop_v2.orders.idx_total"
+  std::string Object() const;
+  const std::string& Display() const { return shown.empty() ? sql : shown; }  // "table shop_v2.orders", "index shop_v2.orders.idx_total"
 };
 
 struct Ddl {

@@ -34,7 +34,7 @@ std::string Canonical(ir::Engine e, const std::string& text) {
   static const std::map<std::string, std::string> my = {{"integer", "int"}, {"bool", "tinyint"}, {"boolean", "tinyint"},
                                                         {"dec", "decimal"}, {"numeric", "decimal"}};
   if (auto it = my.find(name); it != my.end()) name = it->second;
-  bool intlike = name == "tinyint" || name == "smallint" || name == "mediumint" || name == "int" || name == "bigint";
+  bool intlike = name == "tinyint" || name == "smallint" || name == "mediumint" || name == "int" || name == "bigint" || name == "year";
   if (intlike && !(name == "tinyint" && t->args_text == "1")) args.clear();
   if ((t->name == "bool" || t->name == "boolean")) args = "(1)";
   return name + args + (t->is_unsigned ? " unsigned" : "");
@@ -165,7 +165,7 @@ std::string RenderDryRunText(const MigrationContext& ctx, bool color) {
         }
         continue;
       }
-      std::string sql = d.sql + ";";
+      std::string sql = d.Display() + ";";
       if (d.run_in_schema) sql = "-- in schema " + d.dst_schema + "\n" + sql;
       if (d.after_full) sql = "-- after the full load (triggers = after_full)\n" + sql;
       size_t start = 0;
@@ -228,7 +228,7 @@ nlohmann::json DryRunJson(const MigrationContext& ctx) {
                      {"kind", d.kind},
                      {"object", d.Object()},
                      {"action", exists ? "exists" : d.after_full ? "create_after_full" : "create"},
-                     {"sql", d.sql},
+                     {"sql", d.Display()},
                      {"location", d.loc}});
     }
   }

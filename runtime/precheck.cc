@@ -75,8 +75,11 @@ StatusOr<MysqlGrants> ReadMysqlGrants(Connection& c) {
   std::string grantee = at == std::string::npos
                             ? QuoteLiteral(c.engine(), "'" + user + "'")
                             : QuoteLiteral(c.engine(), "'" + user.substr(0, at) + "'@'" + user.substr(at + 1) + "'");
-  FERRY_ASSIGN_OR_RETURN(auto u, c.Query("SELECT PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = " + grantee));
-  for (auto& r : u.rows) g.global.insert(r[0].value_or(""));
+  FERRY_ASSIGN_OR_RETURN(auto u, c.Query("SELECT PRIVILEGE_TYPE, IS_GRANTABLE FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = " + grantee));
+  for (auto& r : u.rows) {
+    g.global.insert(r[0].value_or(""));
+    if (r[1] == "YES") g.global.insert("GRANT OPTION");  // WITH GRANT OPTION is a flag, not a row
+  }
   FERRY_ASSIGN_OR_RETURN(auto s, c.Query("SELECT TABLE_SCHEMA, PRIVILEGE_TYPE FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = " + grantee));
   for (auto& r : s.rows) g.schema.emplace_back(r[0].value_or(""), r[1].value_or(""));
   FERRY_ASSIGN_OR_RETURN(auto t, c.Query("SELECT TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = " + grantee));

@@ -44,6 +44,7 @@ bool DestinationHas(const MigrationContext& ctx, const DdlStatement& d) {
   if (d.kind == "routine") return Named(s->routines, d.name);
   if (d.kind == "event") return Named(s->events, d.name);
   if (d.kind == "sequence") return Named(s->sequences, d.name);
+  if (d.kind == "account") return false;  // CREATE USER IF NOT EXISTS and GRANT are idempotent
   return false;  // comments and sequence resets are idempotent and always run
 }
 
@@ -75,10 +76,15 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
     if (d.run_in_schema && pg && st.ok()) st = dst.Execute("RESET search_path");
     if (!st.ok()) {
       if (one_tx) (void)dst.Rollback();
-      std::string sql = d.sql.size() > 2000 ? d.sql.substr(0, 2000) + " …" : d.sql;
+      const std::string& shown = d.Display();
+      std::string sql = shown.size() > 2000 ? shown.substr(0, 2000) + " …" : shown;
+      std::string why = st.message();
+      if (!d.secret.empty()) {  // a server error may quote the statement back
+        for (size_t p = why.find(d.secret); p != std::string::npos; p = why.find(d.secret)) why.replace(p, d.secret.size(), "<hidden>");
+      }
       return Status(st.code(),
                     fmt::format("{} failed creating {} (selected at {}): {}{}\n  the statement was: {}", stage_name,
-                                d.Object(), d.loc, st.message(),
+                                d.Object(), d.loc, why,
                                 one_tx ? "; nothing of this stage was kept (it runs in one transaction)" : "", sql),
                     st.native());
     }

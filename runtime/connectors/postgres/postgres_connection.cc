@@ -147,6 +147,8 @@ StatusOr<std::unique_ptr<Connection>> ConnectPostgres(const ConnectOptions& o) {
     PQfinish(c);
     return ConnectError(o, Status(PostgresConnectCode(msg), msg, "PostgreSQL"));
   }
+  // Server NOTICEs ("… does not exist, skipping") are not Ferry's output.
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
   auto conn = std::make_unique<PgConnection>(c, o);
   Status st = conn->Init();
   if (!st.ok()) return ConnectError(o, std::move(st));

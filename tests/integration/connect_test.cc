@@ -1,0 +1,173 @@
+// Connectors against the real servers: TLS modes (with the CA and certificates
+// scripts/servers generated), authentication, secrets, and the mapping of native errors to
+// runtime codes.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "runtime/connection.h"
+#include "runtime/secrets.h"
+#include "tests/integration/servers.h"
+
+namespace ferry::testing {
+namespace {
+
+using runtime::Code;
+
+class Connectors : public ::testing::TestWithParam<Server (*)()> {};
+
+runtime::StatusOr<std::unique_ptr<runtime::Connection>> Try(runtime::ConnectOptions o) { return runtime::Connect(o); }
+
+TEST_P(Connectors, DisableMeansPlaintext) {
+  auto o = Options(GetParam()());
+  o.tls = ir::Tls::kDisable;
+  auto c = Try(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ((*c)->server().tls, "");
+}
+
+TEST_P(Connectors, PreferAndRequireEncrypt) {
+  for (auto mode : {ir::Tls::kPrefer, ir::Tls::kRequire}) {
+    auto o = Options(GetParam()());
+    o.tls = mode;
+    auto c = Try(o);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_NE((*c)->server().tls, "") << "mode " << static_cast<int>(mode) << " did not encrypt";
+  }
+}
+
+TEST_P(Connectors, VerifyCaAcceptsTheRightCaAndRefusesAnother) {
+  auto o = Options(GetParam()());
+  o.tls = ir::Tls::kVerifyCa;
+  o.ca = CaFile();
+  auto good = Try(o);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_NE((*good)->server().tls, "");
+  o.ca = OtherCaFile();
+  auto bad = Try(o);
+  ASSERT_FALSE(bad.ok()) << "verify_ca accepted a certificate its CA did not sign";
+  EXPECT_EQ(bad.status().code(), Code::kTlsFailure) << bad.status().ToString();
+}
+
+TEST_P(Connectors, VerifyFullChecksTheHostName) {
+  // The server certificate names `localhost` only.
+  auto o = Options(GetParam()());
+  o.tls = ir::Tls::kVerifyFull;
+  o.ca = CaFile();
+  o.host = "localhost";
+  auto good = Try(o);
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_NE((*good)->server().tls, "");
+
+  o.host = "127.0.0.1";  // the right server, a certificate with a wrong host name
+  auto bad = Try(o);
+  ASSERT_FALSE(bad.ok()) << "verify_full accepted a certificate for another host name";
+  EXPECT_EQ(bad.status().code(), Code::kTlsFailure) << bad.status().ToString();
+  EXPECT_NE(bad.status().message().find("cannot connect to endpoint"), std::string::npos);
+
+  o.tls = ir::Tls::kVerifyCa;  // the same certificate passes when only the chain is checked
+  EXPECT_TRUE(Try(o).ok());
+}
+
+TEST_P(Connectors, WrongPasswordIsUnauthenticatedAndNeverShown) {
+  auto o = Options(GetParam()());
+  o.password = "not-the-password-8213";
+  auto c = Try(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kUnauthenticated) << c.status().ToString();
+  EXPECT_EQ(c.status().ToString().find("not-the-password-8213"), std::string::npos);
+  EXPECT_NE(c.status().message().find("password secret"), std::string::npos) << "no hint: " << c.status().ToString();
+}
+
+TEST_P(Connectors, ClosedPortIsUnavailable) {
+  auto o = Options(GetParam()());
+  o.port = 1;  // nothing listens on port 1
+  auto c = Try(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kUnavailable) << c.status().ToString();
+}
+
+TEST_P(Connectors, NativeErrorsMapToCodes) {
+  Server s = GetParam()();
+  std::string db = "it_errors";
+  FreshDatabase(s, db);
+  auto c = Admin(s, db);
+  ASSERT_NE(c, nullptr);
+  std::string t = s.engine == ir::Engine::kPostgres ? "public.t" : "t";
+  Exec(*c, {"CREATE TABLE " + t + " (id int PRIMARY KEY)"});
+  EXPECT_EQ(c->Execute("CREATE TABLE " + t + " (id int)").code(), Code::kAlreadyExists);
+  EXPECT_EQ(c->Execute("SELECT * FROM no_such_table_here").code(), Code::kNotFound);
+  EXPECT_EQ(c->Execute("SELEKT 1").code(), Code::kInvalidArgument);
+  auto st = c->Execute("INSERT INTO " + t + " VALUES (1), (1)");
+  EXPECT_EQ(st.code(), Code::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.native(), "") << "the engine's own code is kept for the reader";
+  // A second statement smuggled after a `;` never runs.
+  EXPECT_FALSE(c->Execute("SELECT 1; DROP TABLE " + t).ok());
+  EXPECT_TRUE(c->Query("SELECT count(*) FROM " + t).ok()) << "the table was dropped";
+  // A read-only session refuses writes.
+  ASSERT_TRUE(c->SetReadOnly().ok());
+  auto ro = c->Execute("INSERT INTO " + t + " VALUES (2)");
+  EXPECT_FALSE(ro.ok());
+}
+
+TEST_P(Connectors, PermissionDeniedIsItsOwnCode) {
+  Server s = GetParam()();
+  std::string db = "it_perm";
+  FreshDatabase(s, db);
+  auto admin = Admin(s, db);
+  ASSERT_NE(admin, nullptr);
+  if (s.engine == ir::Engine::kPostgres) {
+    Exec(*admin, {"DROP ROLE IF EXISTS it_reader", "CREATE ROLE it_reader LOGIN PASSWORD '" + Password() + "'",
+                  "CREATE TABLE public.secret_t (id int)"});
+  } else {
+    Exec(*admin, {"DROP USER IF EXISTS 'it_reader'@'%'", "CREATE USER 'it_reader'@'%' IDENTIFIED BY '" + Password() + "'",
+                  "CREATE TABLE secret_t (id int)"});
+  }
+  auto o = Options(s, s.engine == ir::Engine::kPostgres ? db : "");
+  o.user = "it_reader";
+  auto c = Try(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::string t = s.engine == ir::Engine::kPostgres ? "public.secret_t" : "it_perm.secret_t";
+  EXPECT_EQ((*c)->Execute("SELECT * FROM " + t).code(), Code::kPermissionDenied);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Connectors, ::testing::Values(&Mariadb, &Postgres),
+                         [](const auto& p) { return std::string(p.param().name); });
+
+TEST(Secrets, EnvAndFile) {
+  setenv("FERRY_IT_SECRET", "s3cr3t-value", 1);
+  auto env = runtime::ResolveSecret({"env", "FERRY_IT_SECRET"});
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(*env, "s3cr3t-value");
+  auto file = runtime::ResolveSecret({"file", PasswordFile()});
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(*file, Password());
+  auto missing = runtime::ResolveSecret({"env", "FERRY_IT_NOT_SET_ANYWHERE"});
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_NE(missing.status().message().find("FERRY_IT_NOT_SET_ANYWHERE"), std::string::npos);
+  auto nofile = runtime::ResolveSecret({"file", "/nonexistent/ferry/secret"});
+  EXPECT_EQ(nofile.status().code(), Code::kNotFound);
+}
+
+TEST(Secrets, ConnectingReadsThePasswordFromTheSecret) {
+  ir::Endpoint ep;
+  ep.name = "src";
+  ep.engine = ir::Engine::kPostgres;
+  ep.host = "127.0.0.1";
+  ep.port = Postgres().port;
+  ep.database = "postgres";
+  ep.user = "postgres";
+  ep.tls = ir::Tls::kDisable;
+  setenv("FERRY_IT_PG_PASSWORD", Password().c_str(), 1);
+  ep.password = ir::Secret{"env", "FERRY_IT_PG_PASSWORD"};
+  auto o = runtime::OptionsFor(ep);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(runtime::Connect(*o).ok());
+  unsetenv("FERRY_IT_PG_PASSWORD");
+  auto again = runtime::OptionsFor(ep);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.status().message().find("endpoint src"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ferry::testing

@@ -1,0 +1,261 @@
+// Precheck items made to fail for real, each checked by its code: a missing privilege, the
+// binary log off, wal_level too low, no free replication slot, an existing table, a missing
+// table, a table without a key, a filter that does not plan, bad credentials. And a failed
+// precheck writes nothing to the destination.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "runtime/sql.h"
+#include "tests/integration/servers.h"
+
+namespace ferry::testing {
+namespace {
+
+using ir::Engine;
+
+// The result of item `code` in a JSON precheck report ("" when the item is absent).
+std::string ItemResult(const nlohmann::json& report, const std::string& code, std::string* detail = nullptr) {
+  std::string result;
+  for (const auto& i : report["prechecks"][0]["items"]) {
+    if (i["code"] != code) continue;
+    // The worst result among items with this code.
+    std::string r = i["result"];
+    if (result.empty() || r == "failure" || (r == "warning" && result != "failure")) {
+      result = r;
+      if (detail != nullptr) *detail = i["detail"];
+    }
+  }
+  return result;
+}
+
+nlohmann::json Precheck(const std::string& plan, int* exit = nullptr) {
+  auto r = RunFerry({"precheck", plan, "--format", "json"});
+  if (exit != nullptr) *exit = r.exit;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
+  return j;
+}
+
+std::string Migration(const std::string& stages, const std::string& objects, const std::string& extra = "") {
+  return "migration m {\n  from = src\n  to = dst\n  stages = " + stages + "\n" + extra + "  objects {\n" + objects +
+         "  }\n}\n";
+}
+
+void SetupMariadbShop(const Server& s, const std::string& db) {
+  FreshDatabase(s, db);
+  auto c = Admin(s, db);
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {"CREATE TABLE orders (id int PRIMARY KEY, total decimal(10,2), created date)",
+            "CREATE TABLE log_lines (line text)",  // no key at all
+            "CREATE VIEW v AS SELECT id FROM orders"});
+}
+
+TEST(Precheck, PassesOnAHealthySetupWithASuccessRateAndCodes) {
+  SetupMariadbShop(Mariadb(), "it_pc_ok");
+  FreshDatabase(Postgres(), "it_pc_ok_dst");
+  std::string plan = WritePlan("ok", Endpoint("src", Mariadb(), "") + Endpoint("dst", Postgres(), "it_pc_ok_dst") +
+                                         Migration("[schema, full, incremental]", "    schema it_pc_ok\n",
+                                                   "  triggers = with_schema\n"));
+  int exit = -1;
+  auto j = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 0) << j.dump(2);
+  EXPECT_EQ(j["prechecks"][0]["passed"], true);
+  for (const char* code : {"P101", "P102", "P103", "P104", "P110", "P111", "P120", "P121", "P122", "P123", "P130",
+                           "P131"}) {
+    EXPECT_EQ(ItemResult(j, code), "pass") << code << "\n" << j.dump(2);
+  }
+  // log_lines has no key and incremental is staged: a warning, which costs success rate.
+  EXPECT_EQ(ItemResult(j, "P133"), "warning");
+  EXPECT_LT(j["prechecks"][0]["success_rate"].get<int>(), 100);
+  EXPECT_GT(j["prechecks"][0]["success_rate"].get<int>(), 80);
+
+  auto text = RunFerry({"precheck", plan});
+  EXPECT_NE(text.out.find("success rate"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("WARN P133"), std::string::npos) << text.out;
+}
+
+TEST(Precheck, BinlogOffFailsIncremental) {
+  SetupMariadbShop(MariadbPlain(), "it_pc_nobinlog");
+  FreshDatabase(Postgres(), "it_pc_nobinlog_dst");
+  std::string plan = WritePlan("nobinlog", Endpoint("src", MariadbPlain(), "") +
+                                               Endpoint("dst", Postgres(), "it_pc_nobinlog_dst") +
+                                               Migration("[schema, full, incremental]", "    schema it_pc_nobinlog\n",
+                                                         "  triggers = with_schema\n"));
+  int exit = -1;
+  auto j = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 1);
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P120", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("log_bin = OFF"), std::string::npos) << detail;
+  // Without incremental, the binary log does not matter.
+  std::string full = WritePlan("nobinlog_full", Endpoint("src", MariadbPlain(), "") +
+                                                    Endpoint("dst", Postgres(), "it_pc_nobinlog_dst") +
+                                                    Migration("[schema, full]", "    schema it_pc_nobinlog\n"));
+  auto j2 = Precheck(full, &exit);
+  EXPECT_EQ(ItemResult(j2, "P120"), "");
+  EXPECT_EQ(exit, 0) << j2.dump(2);
+}
+
+TEST(Precheck, WalLevelAndSlotsFailIncrementalFromPostgres) {
+  FreshDatabase(PostgresPlain(), "it_pc_wal");
+  auto c = Admin(PostgresPlain(), "it_pc_wal");
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {"CREATE TABLE public.t (id int PRIMARY KEY)"});
+  FreshDatabase(Postgres(), "it_pc_wal_dst");
+  std::string plan = WritePlan("wal", Endpoint("src", PostgresPlain(), "it_pc_wal") +
+                                          Endpoint("dst", Postgres(), "it_pc_wal_dst") +
+                                          Migration("[schema, full, incremental]", "    schema public\n",
+                                                    "  triggers = with_schema\n"));
+  int exit = -1;
+  auto j = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 1);
+  EXPECT_EQ(ItemResult(j, "P125"), "failure") << j.dump(2);
+  EXPECT_EQ(ItemResult(j, "P126"), "failure") << j.dump(2);
+}
+
+TEST(Precheck, MissingSourcePrivilegeNamesTheGrant) {
+  Server s = Mariadb();
+  SetupMariadbShop(s, "it_pc_priv");
+  auto admin = Admin(s);
+  ASSERT_NE(admin, nullptr);
+  // A user that may read the catalog but not select from the tables, nor read the binlog.
+  Exec(*admin, {"DROP USER IF EXISTS 'it_weak'@'%'", "CREATE USER 'it_weak'@'%' IDENTIFIED BY '" + Password() + "'",
+                "GRANT SHOW VIEW ON `it_pc_priv`.* TO 'it_weak'@'%'"});
+  FreshDatabase(Postgres(), "it_pc_priv_dst");
+  std::string src = Endpoint("src", s, "");
+  src.replace(src.find("user = \"ferry\""), 14, "user = \"it_weak\"");
+  std::string plan = WritePlan("priv", src + Endpoint("dst", Postgres(), "it_pc_priv_dst") +
+                                           Migration("[schema, full, incremental]", "    schema it_pc_priv\n",
+                                                     "  triggers = with_schema\n"));
+  int exit = -1;
+  auto j = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 1);
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P110", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("SELECT"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("REPLICATION SLAVE"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("REPLICATION CLIENT"), std::string::npos) << detail;
+}
+
+TEST(Precheck, MissingDestinationPrivilege) {
+  Server d = Postgres();
+  SetupMariadbShop(Mariadb(), "it_pc_dpriv");
+  FreshDatabase(d, "it_pc_dpriv_dst");
+  auto admin = Admin(d, "it_pc_dpriv_dst");
+  ASSERT_NE(admin, nullptr);
+  Exec(*admin, {"DROP ROLE IF EXISTS it_weak_dst", "CREATE ROLE it_weak_dst LOGIN PASSWORD '" + Password() + "'",
+                "REVOKE CREATE ON DATABASE it_pc_dpriv_dst FROM PUBLIC"});
+  std::string dst = Endpoint("dst", d, "it_pc_dpriv_dst");
+  dst.replace(dst.find("user = \"postgres\""), 17, "user = \"it_weak_dst\"");
+  std::string plan = WritePlan("dpriv", Endpoint("src", Mariadb(), "") + dst +
+                                            Migration("[schema]", "    schema it_pc_dpriv\n"));
+  int exit = -1;
+  auto j = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 1);
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P111", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("CREATE on the database"), std::string::npos) << detail;
+}
+
+TEST(Precheck, ExistingTableFailsUnderReportAndAFailedApplyWritesNothing) {
+  SetupMariadbShop(Mariadb(), "it_pc_exists");
+  FreshDatabase(Postgres(), "it_pc_exists_dst");
+  auto d = Admin(Postgres(), "it_pc_exists_dst");
+  ASSERT_NE(d, nullptr);
+  Exec(*d, {"CREATE SCHEMA it_pc_exists", "CREATE TABLE it_pc_exists.orders (id int)"});
+  std::string plan = WritePlan("exists", Endpoint("src", Mariadb(), "") + Endpoint("dst", Postgres(), "it_pc_exists_dst") +
+                                             Migration("[schema]", "    schema it_pc_exists\n"));
+  int exit = -1;
+  auto j = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 1);
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P131", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("it_pc_exists.orders"), std::string::npos);
+
+  auto apply = RunFerry({"apply", plan});
+  EXPECT_EQ(apply.exit, 1) << apply.out << apply.err;
+  EXPECT_NE(apply.out.find("nothing was written"), std::string::npos) << apply.out;
+  auto r = d->Query("SELECT count(*) FROM pg_tables WHERE schemaname = 'it_pc_exists'");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rows[0][0], "1") << "a failed precheck created tables";
+}
+
+TEST(Precheck, MissingDestinationTableWhenSchemaIsNotStaged) {
+  SetupMariadbShop(Mariadb(), "it_pc_missing");
+  FreshDatabase(Postgres(), "it_pc_missing_dst");
+  std::string plan = WritePlan("missing", Endpoint("src", Mariadb(), "") +
+                                              Endpoint("dst", Postgres(), "it_pc_missing_dst") +
+                                              Migration("[full]", "    schema it_pc_missing {\n      table orders\n    }\n"));
+  int exit = -1;
+  auto j = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 1);
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P132", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("it_pc_missing.orders"), std::string::npos) << detail;
+}
+
+TEST(Precheck, FilterThatDoesNotPlanFailsAndNeverRuns) {
+  SetupMariadbShop(Mariadb(), "it_pc_filter");
+  FreshDatabase(Postgres(), "it_pc_filter_dst");
+  auto objects = [](const std::string& where) {
+    return "    schema it_pc_filter {\n      table orders {\n        where = \"" + where + "\"\n      }\n    }\n";
+  };
+  std::string good = WritePlan("filter_good", Endpoint("src", Mariadb(), "") +
+                                                  Endpoint("dst", Postgres(), "it_pc_filter_dst") +
+                                                  Migration("[schema, full]", objects("created >= '2024-01-01'")));
+  auto j = Precheck(good);
+  EXPECT_EQ(ItemResult(j, "P134"), "pass") << j.dump(2);
+
+  std::string bad = WritePlan("filter_bad", Endpoint("src", Mariadb(), "") + Endpoint("dst", Postgres(), "it_pc_filter_dst") +
+                                                Migration("[schema, full]", objects("no_such_column > 1")));
+  int exit = -1;
+  auto j2 = Precheck(bad, &exit);
+  EXPECT_EQ(exit, 1);
+  EXPECT_EQ(ItemResult(j2, "P134"), "failure") << j2.dump(2);
+
+  // Filters that try to smuggle in a statement are refused (by the compiler, or by the
+  // source, which runs one statement only) and run nothing.
+  for (const char* evil : {"1=1); DROP TABLE orders; SELECT (1", "id > 0; DROP TABLE orders"}) {
+    std::string p = WritePlan("filter_evil", Endpoint("src", Mariadb(), "") + Endpoint("dst", Postgres(), "it_pc_filter_dst") +
+                                                 Migration("[schema, full]", objects(evil)));
+    auto r = RunFerry({"precheck", p});
+    EXPECT_EQ(r.exit, 1) << evil << "\n" << r.out << r.err;
+    EXPECT_TRUE(r.out.find("FAIL P134") != std::string::npos || r.err.find("error[E07") != std::string::npos)
+        << evil << "\n" << r.out << r.err;
+  }
+  auto c = Admin(Mariadb(), "it_pc_filter");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->Query("SELECT count(*) FROM orders").ok()) << "the filter dropped the table";
+}
+
+TEST(Precheck, BadCredentialsFailConnectivityWithoutShowingThePassword) {
+  SetupMariadbShop(Mariadb(), "it_pc_auth");
+  std::string src = Endpoint("src", Mariadb(), "");
+  src.replace(src.find("secret(\"file:"), std::string("secret(\"file:").size() + PasswordFile().size() + 2,
+              "secret(\"env:FERRY_IT_WRONG_PW\")");
+  std::string plan = WritePlan("auth", src + Endpoint("dst", Postgres(), "postgres") +
+                                           Migration("[schema]", "    schema it_pc_auth\n"));
+  auto r = RunFerry({"precheck", plan, "--format", "json"}, {"FERRY_IT_WRONG_PW=wrong-pw-7731"});
+  EXPECT_EQ(r.exit, 1);
+  auto j = nlohmann::json::parse(r.out);
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P101", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("Access denied"), std::string::npos) << detail;
+  EXPECT_EQ(r.out.find("wrong-pw-7731"), std::string::npos);
+  EXPECT_EQ(r.err.find("wrong-pw-7731"), std::string::npos);
+}
+
+TEST(Precheck, APlanWithErrorsNeverConnects) {
+  // Port 1 would fail to connect; the plan error must stop everything before that.
+  std::string plan = WritePlan("bad_plan",
+                               "endpoint src {\n  engine = mariadb\n  host = \"127.0.0.1\"\n  port = 1\n"
+                               "  user = \"u\"\n  password = \"literal\"\n}\n");
+  auto r = RunFerry({"precheck", plan});
+  EXPECT_EQ(r.exit, 1);
+  EXPECT_NE(r.err.find("E0401"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was connected to"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ferry::testing

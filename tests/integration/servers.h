@@ -1,0 +1,59 @@
+// The local test servers (scripts/servers), as integration tests reach them.
+//
+// ctest starts the servers once (the `servers` fixture in tests/CMakeLists.txt) on ports of
+// its own, in a temporary directory, and stops them at the end; these helpers read where
+// they are from the values compiled in by CMake. A test that cannot reach them fails: it
+// is never skipped.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/ir.h"
+#include "runtime/connection.h"
+
+namespace ferry::testing {
+
+struct Server {
+  ir::Engine engine;
+  int port;
+  const char* name;  // the scripts/servers name
+};
+
+Server Mariadb();        // binlog on (a CDC-ready source)
+Server MariadbPlain();   // binlog off
+Server Postgres();       // wal_level = logical
+Server PostgresPlain();  // wal_level = replica, no replication slots
+
+std::string Password();
+std::string PasswordFile();
+std::string CaFile();
+std::string OtherCaFile();
+std::string AdminUser(const Server& s);  // ferry (MariaDB) or postgres
+
+runtime::ConnectOptions Options(const Server& s, const std::string& database = "");
+// An administrative connection; fails the test (returns nullptr) when it cannot connect.
+std::unique_ptr<runtime::Connection> Admin(const Server& s, const std::string& database = "");
+// Runs statements one by one, failing the test on the first error.
+void Exec(runtime::Connection& c, const std::vector<std::string>& statements);
+
+// A fresh, empty database named `name` (MariaDB: a schema; PostgreSQL: a database).
+void FreshDatabase(const Server& s, const std::string& name);
+
+// An `endpoint` block for a plan, with the password as secret("file:…").
+std::string Endpoint(const std::string& name, const Server& s, const std::string& database,
+                     const std::string& extra = "");
+
+struct CommandResult {
+  int exit = -1;
+  std::string out;
+  std::string err;
+};
+// Runs the ferry binary with `args` (and `env` as NAME=VALUE pairs added to the environment).
+CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// Writes `text` to a fresh file in a per-test temporary directory and returns its path.
+std::string WritePlan(const std::string& name, const std::string& text);
+
+}  // namespace ferry::testing
