@@ -246,6 +246,41 @@ TEST(Precheck, BadCredentialsFailConnectivityWithoutShowingThePassword) {
   EXPECT_EQ(r.err.find("wrong-pw-7731"), std::string::npos);
 }
 
+TEST(Precheck, AssessmentListsWhatCannotBeMigratedAsItIs) {
+  SetupMariadbShop(Mariadb(), "it_pc_assess");
+  FreshDatabase(Postgres(), "it_pc_assess_dst");
+  auto plan = [](bool assessment) {
+    return WritePlan(assessment ? "assess_on" : "assess_off",
+                     Endpoint("src", Mariadb(), "") + Endpoint("dst", Postgres(), "it_pc_assess_dst") +
+                         Migration("[schema, full]", "    schema it_pc_assess\n",
+                                   assessment ? "  assessment = true\n" : ""));
+  };
+  std::string detail;
+  auto on = Precheck(plan(true));
+  EXPECT_EQ(ItemResult(on, "P150", &detail), "info") << on.dump(2);
+  EXPECT_NE(detail.find("(v)"), std::string::npos) << "the view that cannot be translated is not named: " << detail;
+  EXPECT_EQ(on["prechecks"][0]["passed"], true) << "assessment items are informational";
+  auto off = Precheck(plan(false));
+  EXPECT_EQ(ItemResult(off, "P150"), "");
+
+  // A key longer than InnoDB allows (varchar(1000) is 4000 bytes in utf8mb4) fails, with its code.
+  FreshDatabase(Postgres(), "it_pc_keylen");
+  auto c = Admin(Postgres(), "it_pc_keylen");
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {"CREATE TABLE public.k (id int PRIMARY KEY, v varchar(1000) UNIQUE)"});
+  auto d = Admin(MariadbPlain());
+  ASSERT_NE(d, nullptr);
+  Exec(*d, {"DROP DATABASE IF EXISTS it_pc_keylen"});
+  std::string keylen = WritePlan("keylen", Endpoint("src", Postgres(), "it_pc_keylen") + Endpoint("dst", MariadbPlain(), "") +
+                                               Migration("[schema]", "    schema public -> it_pc_keylen\n",
+                                                         "  assessment = true\n"));
+  int exit = -1;
+  auto j = Precheck(keylen, &exit);
+  EXPECT_EQ(exit, 1);
+  EXPECT_EQ(ItemResult(j, "P130", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("[D005]"), std::string::npos) << detail;
+}
+
 TEST(Precheck, APlanWithErrorsNeverConnects) {
   // Port 1 would fail to connect; the plan error must stop everything before that.
   std::string plan = WritePlan("bad_plan",

@@ -1,0 +1,86 @@
+// Runtime pieces that need no server: quoting, glob captures, default translation, type
+// comparison.
+#include <gtest/gtest.h>
+
+#include "runtime/ddl.h"
+#include "runtime/dry_run.h"
+#include "runtime/mapping.h"
+#include "runtime/sql.h"
+
+namespace ferry::runtime {
+namespace {
+
+using ir::Engine;
+
+TEST(Quoting, IdentifiersSurviveEveryQuote) {
+  EXPECT_EQ(QuoteIdent(Engine::kMariadb, "a`b"), "`a``b`");
+  EXPECT_EQ(QuoteIdent(Engine::kPostgres, "a\"b"), "\"a\"\"b\"");
+  EXPECT_EQ(QuoteIdent(Engine::kSqlserver, "a]b"), "[a]]b]");
+  EXPECT_EQ(QuoteName(Engine::kMysql, "s", "t`"), "`s`.`t```");
+  EXPECT_EQ(QuoteIdent(Engine::kPostgres, "ünï 表"), "\"ünï 表\"");
+}
+
+TEST(Quoting, Literals) {
+  EXPECT_EQ(QuoteLiteral(Engine::kMysql, "it's \\ ok"), "'it''s \\\\ ok'");
+  EXPECT_EQ(QuoteLiteral(Engine::kPostgres, "it's \\ ok"), "'it''s \\ ok'");
+  EXPECT_EQ(QuoteLiteral(Engine::kMariadb, std::string("a\0b", 3)), "'a\\0b'");
+}
+
+TEST(Globs, CapturesCarryIntoTargets) {
+  std::vector<std::string> stars;
+  ASSERT_TRUE(GlobCapture("audit_*", "audit_2024", &stars));
+  EXPECT_EQ(ApplyGlobTarget("archive_*", stars), "archive_2024");
+  ASSERT_TRUE(GlobCapture("a_*_*", "a_b_c_d", &stars));
+  EXPECT_EQ(stars, (std::vector<std::string>{"b", "c_d"}));
+  EXPECT_FALSE(GlobCapture("x?", "x", &stars));
+  ASSERT_TRUE(GlobCapture("t?_*", "t1_rest", &stars));
+  EXPECT_EQ(ApplyGlobTarget("new_*", stars), "new_rest");
+}
+
+std::optional<std::string> Tr(Engine from, Engine to, const std::string& expr, const std::string& type) {
+  std::string why;
+  return TranslateDefault(from, to, expr, type, &why);
+}
+
+TEST(Defaults, MysqlToPostgres) {
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "'it''s'", "text"), "'it''s'");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "'a\\\\b'", "text"), "'a\\b'");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "1", "boolean"), "true");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "0", "boolean"), "false");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "1.50", "numeric(5,2)"), "1.50");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "current_timestamp(6)", "timestamp(6)"), "CURRENT_TIMESTAMP");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "b'101'", "bit varying(5)"), "B'101'");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "'a,b'", "text[]"), "'{\"a\",\"b\"}'");
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "'0000-00-00'", "date"), std::nullopt);
+  EXPECT_EQ(Tr(Engine::kMariadb, Engine::kPostgres, "(rand() * 10)", "integer"), std::nullopt);
+}
+
+TEST(Defaults, PostgresToMysql) {
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kMariadb, "'abc'::character varying", "varchar(10)"), "'abc'");
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kMariadb, "false", "tinyint(1)"), "0");
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kMariadb, "42", "int"), "42");
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kMariadb, "(0)::numeric", "decimal(5,2)"), "0");
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kMariadb, "now()", "datetime(6)"), "CURRENT_TIMESTAMP(6)");
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kMariadb, "'a\\b'::text", "longtext"), "'a\\\\b'");
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kMariadb, "nextval('s'::regclass) + 1", "int"), std::nullopt);
+}
+
+TEST(Defaults, SameEngineKeepsTheExpression) {
+  EXPECT_EQ(Tr(Engine::kPostgres, Engine::kPostgres, "(random() * 10)", "integer"), "(random() * 10)");
+}
+
+TEST(Types, SameTypeKnowsSpellings) {
+  EXPECT_TRUE(SameType(Engine::kPostgres, "character varying(5)", "varchar(5)"));
+  EXPECT_TRUE(SameType(Engine::kPostgres, "timestamp(3) with time zone", "timestamptz(3)"));
+  EXPECT_TRUE(SameType(Engine::kPostgres, "integer", "int4"));
+  EXPECT_FALSE(SameType(Engine::kPostgres, "integer", "bigint"));
+  EXPECT_FALSE(SameType(Engine::kPostgres, "varchar(5)", "varchar(6)"));
+  EXPECT_TRUE(SameType(Engine::kMariadb, "int(11)", "int"));
+  EXPECT_TRUE(SameType(Engine::kMariadb, "int(10) unsigned", "int unsigned"));
+  EXPECT_FALSE(SameType(Engine::kMariadb, "int unsigned", "int"));
+  EXPECT_TRUE(SameType(Engine::kMariadb, "tinyint(1)", "boolean"));
+  EXPECT_FALSE(SameType(Engine::kMariadb, "tinyint(1)", "tinyint(4)"));
+}
+
+}  // namespace
+}  // namespace ferry::runtime
