@@ -1,6 +1,7 @@
 #include "runtime/context.h"
 
 #include "runtime/accounts.h"
+#include "runtime/meta.h"
 
 #include <algorithm>
 #include <set>
@@ -78,6 +79,12 @@ std::unique_ptr<MigrationContext> Prepare(const ir::Plan& plan, const ir::Migrat
     return ctx;
   }
   ctx->destination.catalog = std::move(dcat).value();
+  auto ours = ReadCreatedObjects(*ctx->destination.conn, m.name);
+  if (!ours.ok()) {
+    ctx->destination.catalog_status = ours.status();
+    return ctx;
+  }
+  ctx->ours = std::move(ours).value();
   if (m.accounts && m.Has(ir::MigrationType::kSchema)) AddAccountDdl(*ctx);
   ctx->prepared = true;
   return ctx;

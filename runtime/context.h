@@ -4,6 +4,8 @@
 #pragma once
 
 #include <memory>
+#include <set>
+#include <string>
 
 #include "compiler/ir.h"
 #include "runtime/catalog.h"
@@ -30,8 +32,12 @@ struct MigrationContext {
   Selection selection;
   Ddl ddl;
   bool prepared = false;  // both catalogs read, selection and DDL made
+  // Destination objects earlier runs of this migration created (ferry_meta): resumed, not
+  // conflicts.
+  std::set<std::string> ours;
 
   bool DestinationHasTable(const std::string& schema, const std::string& table) const;
+  bool Ours(const std::string& object) const { return ours.count(object) > 0; }
 };
 
 // Connects to both endpoints and reads what is needed. Both sessions are read-only; nothing

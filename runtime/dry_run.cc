@@ -151,10 +151,10 @@ std::string RenderDryRunText(const MigrationContext& ctx, bool color) {
                                                                  ctx.DestinationHasTable(d.dst_schema, d.dst_table)));
       if (exists) {
         if (d.kind == "comment") continue;
-        out += paint("2", fmt::format("  {} exists: kept as it is{}\n", d.Object(),
-                                      d.kind == "table" ? (m.conflicts == ir::Conflicts::kIgnore ? " (conflicts = ignore)"
-                                                                                               : " (conflicts = report: precheck fails)")
-                                                        : ""));
+        std::string why;
+        if (ctx.Ours(d.Object())) why = " (created by an earlier run of this migration)";
+        else if (d.kind == "table") why = m.conflicts == ir::Conflicts::kIgnore ? " (conflicts = ignore)" : " (conflicts = report: precheck fails)";
+        out += paint("2", fmt::format("  {} exists: kept as it is{}\n", d.Object(), why));
         if (d.kind == "table") {
           const Table* dt = ctx.destination.catalog.FindTable(d.dst_schema, d.dst_table);
           for (const auto& t : ctx.selection.tables) {

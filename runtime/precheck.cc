@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "runtime/meta.h"
 #include "runtime/sql.h"
 
 namespace ferry::runtime {
@@ -319,6 +320,10 @@ class Prechecker {
           if (!g->Has(p, s)) lacking[p].push_back(s);
         }
       }
+      // Run state lives in ferry_meta (meta.h).
+      for (const char* p : {"CREATE", "SELECT", "INSERT", "UPDATE", "DELETE"}) {
+        if (!g->Has(p, kMetaSchema)) lacking[p].push_back(kMetaSchema);
+      }
       std::string user = c.server().user;
       size_t at = user.rfind('@');
       std::string to = at == std::string::npos ? user : "'" + user.substr(0, at) + "'@'" + user.substr(at + 1) + "'";
@@ -355,6 +360,21 @@ class Prechecker {
         if (exists && Schema() && !create) {
           missing.push_back("CREATE on schema " + s);
           grants.push_back("GRANT CREATE ON SCHEMA " + QuoteIdent(Engine::kPostgres, s) + " TO " + me + ";");
+        }
+      }
+      auto meta = c.Query(
+          "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'ferry_meta'), "
+          "has_database_privilege(current_database(), 'CREATE'), "
+          "CASE WHEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'ferry_meta') "
+          "THEN has_schema_privilege('ferry_meta', 'USAGE, CREATE') END");
+      if (meta.ok() && !meta->rows.empty()) {
+        const Row& row = meta->rows[0];
+        if (row[0] != "t" && row[1] != "t") {
+          missing.push_back("CREATE on the database (for Ferry's state schema ferry_meta)");
+          grants.push_back("GRANT CREATE ON DATABASE " + QuoteIdent(Engine::kPostgres, c.options().database) + " TO " + me + ";");
+        } else if (row[0] == "t" && row[2] != "t") {
+          missing.push_back("USAGE, CREATE on schema ferry_meta");
+          grants.push_back("GRANT USAGE, CREATE ON SCHEMA ferry_meta TO " + me + ";");
         }
       }
       if (Full() || Incremental()) {
@@ -517,12 +537,14 @@ class Prechecker {
   }
 
   void ExistingTables() {
-    std::vector<std::string> existing, missing;
+    std::vector<std::string> existing, missing, resumed;
     std::vector<std::string> missing_cols;
     for (const auto& t : ctx_.selection.tables) {
       const Table* d = ctx_.destination.catalog.FindTable(t.dst_schema, t.dst_table);
       std::string name = t.dst_schema + "." + t.dst_table;
-      if (d != nullptr) {
+      if (d != nullptr && Schema() && ctx_.Ours("table " + name)) {
+        resumed.push_back(name);
+      } else if (d != nullptr) {
         existing.push_back(name);
         if (!Schema()) {
           for (const auto& c : t.columns) {
@@ -535,10 +557,14 @@ class Prechecker {
     }
     if (Schema()) {
       std::string title = "destination: tables that already exist";
+      std::string ours = resumed.empty() ? ""
+                         : fmt::format("; {} created by an earlier run of migration {} (ferry_meta): resumed",
+                                       Join(resumed), m_.name);
       if (existing.empty()) {
-        Item("P131", title, R::kPass, "none of the destination tables exists yet");
+        Item("P131", title, R::kPass,
+             resumed.empty() ? "none of the destination tables exists yet" : "no table of anyone else is in the way" + ours);
       } else if (m_.conflicts == ir::Conflicts::kReport) {
-        Item("P131", title, R::kFailure, "already in the destination: " + Join(existing) + " (conflicts = report)",
+        Item("P131", title, R::kFailure, "already in the destination: " + Join(existing) + " (conflicts = report)" + ours,
              "drop or rename them in the destination, map the tables to other names in the plan, or set "
              "conflicts = ignore to keep them and their rows (a source row whose key they already hold is skipped)");
       } else {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "runtime/meta.h"
 #include "runtime/sql.h"
 
 namespace ferry::runtime {
@@ -52,6 +53,8 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
   const bool pg = dst.engine() == ir::Engine::kPostgres;
   const bool one_tx = pg && stage == ir::StageKind::kSchemaPre;
   std::string stage_name(ir::Name(stage));
+  const std::string& migration = ctx.migration->name;
+  FERRY_RETURN_IF_ERROR(EnsureMeta(dst));
   if (one_tx) FERRY_RETURN_IF_ERROR(dst.Begin());
   for (const auto& d : ctx.ddl.statements) {
     if (d.stage != stage) continue;
@@ -67,13 +70,16 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
       continue;
     }
     if (opt.on_statement) opt.on_statement(d, "create");
-    Status st;
-    if (d.run_in_schema) {
+    // The intent is recorded first: MySQL-family DDL commits on its own, and a run killed
+    // right after it must still know the object is its own.
+    Status st = RecordObject(dst, migration, d.Object(), ObjectState::kCreating);
+    if (st.ok() && d.run_in_schema) {
       st = dst.Execute(pg ? "SET search_path TO " + QuoteIdent(dst.engine(), d.dst_schema)
                           : "USE " + QuoteIdent(dst.engine(), d.dst_schema));
     }
     if (st.ok()) st = dst.Execute(d.sql);
     if (d.run_in_schema && pg && st.ok()) st = dst.Execute("RESET search_path");
+    if (st.ok()) st = RecordObject(dst, migration, d.Object(), ObjectState::kDone);
     if (!st.ok()) {
       if (one_tx) (void)dst.Rollback();
       const std::string& shown = d.Display();

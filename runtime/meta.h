@@ -1,0 +1,30 @@
+// ferry_meta: the run state Ferry keeps in the destination (DESIGN.md "Runtime semantics"),
+// so that resuming needs nothing but the destination itself.
+//
+// Today it records the objects the schema stages create, per migration: an intent row is
+// written before each DDL statement and marked done after it, so a run killed between the
+// two (MySQL-family DDL commits on its own) still knows the object is its own. Precheck
+// then treats those objects as "ours, resume" rather than as conflicts. The full load's
+// runs, chunks and stream positions will live in the same schema.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "runtime/connection.h"
+
+namespace ferry::runtime {
+
+inline constexpr const char* kMetaSchema = "ferry_meta";
+
+// The objects (DdlStatement::Object() keys) that earlier runs of `migration` created or
+// began to create; empty when ferry_meta does not exist yet. Read-only.
+StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration);
+
+// Creates ferry_meta and its tables when missing (idempotent).
+Status EnsureMeta(Connection& dst);
+
+enum class ObjectState { kCreating, kDone };
+Status RecordObject(Connection& dst, const std::string& migration, const std::string& object, ObjectState state);
+
+}  // namespace ferry::runtime
