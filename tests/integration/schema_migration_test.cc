@@ -109,7 +109,7 @@ class SchemaMigration : public ::testing::TestWithParam<Pair> {
     }
   }
 
-  std::string Plan(const std::string& conflicts = "report") const {
+  std::string Plan(const std::string& conflicts = "report", const std::string& name = "m") const {
     auto quote = [](const std::string& s) {
       std::string out = "\"";
       for (char c : s) {
@@ -119,7 +119,7 @@ class SchemaMigration : public ::testing::TestWithParam<Pair> {
       return out + "\"";
     };
     return Endpoint("src", src_, src_db_) + Endpoint("dst", dst_, dst_db_) +
-           "migration m {\n  from = src\n  to = dst\n  stages = [schema]\n  conflicts = " + conflicts +
+           "migration " + name + " {\n  from = src\n  to = dst\n  stages = [schema]\n  conflicts = " + conflicts +
            "\n  objects {\n    schema " + quote(src_schema_) + " -> " + quote(dst_schema_) + "\n  }\n}\n";
   }
 
@@ -249,13 +249,19 @@ TEST_P(SchemaMigration, CreatesWhatTheTypeMapPromises) {
   EXPECT_NE(hostile->FindColumn("ünïcode 表"), nullptr);
   EXPECT_NE(hostile->FindColumn("from table"), nullptr);
 
-  // Again: the tables exist now, and conflicts = report stops at precheck, writing nothing.
+  // Running the same migration again resumes: its tables are its own (ferry_meta).
   auto again = RunFerry({"apply", plan});
-  EXPECT_EQ(again.exit, 1) << again.out << again.err;
-  EXPECT_NE(again.out.find("FAIL P131"), std::string::npos) << again.out;
+  EXPECT_EQ(again.exit, 0) << again.out << again.err;
+  EXPECT_NE(again.out.find("created by an earlier run of migration m"), std::string::npos) << again.out;
+
+  // Another migration into the same tables: conflicts = report stops it at precheck.
+  std::string other = WritePlan(pair + "_other", Plan("report", "other"));
+  auto clash = RunFerry({"apply", other});
+  EXPECT_EQ(clash.exit, 1) << clash.out << clash.err;
+  EXPECT_NE(clash.out.find("FAIL P131"), std::string::npos) << clash.out;
 
   // With conflicts = ignore the existing tables are kept and the run succeeds.
-  std::string ignore = WritePlan(pair + "_ignore", Plan("ignore"));
+  std::string ignore = WritePlan(pair + "_ignore", Plan("ignore", "other"));
   auto kept = RunFerry({"apply", ignore});
   EXPECT_EQ(kept.exit, 0) << kept.out << kept.err;
   EXPECT_NE(kept.out.find("exists"), std::string::npos) << kept.out;
