@@ -803,16 +803,16 @@ class Generator {
   void Events(const SchemaMapping& s) {
     const auto& es = s.source->events;
     if (es.empty()) return;
-    if (!m_.events) {
-      Add(Sev::kNote, "D012", fmt::format("schema {}", s.dst),
-          fmt::format("{} event(s) not migrated ({}): set events = true to migrate them", es.size(), Names(es)), "",
-          s.loc);
-      return;
-    }
     if (!Mysql(to_)) {
       Add(Sev::kWarning, "D010", fmt::format("schema {}", s.dst),
           fmt::format("{} event(s) not migrated ({}): PostgreSQL has no scheduled events", es.size(), Names(es)),
           "schedule them with pg_cron or outside the database", s.loc);
+      return;
+    }
+    if (!m_.events) {
+      Add(Sev::kNote, "D012", fmt::format("schema {}", s.dst),
+          fmt::format("{} event(s) not migrated ({}): set events = true to migrate them", es.size(), Names(es)), "",
+          s.loc);
       return;
     }
     for (const auto& e : es) {

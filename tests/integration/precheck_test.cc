@@ -61,8 +61,8 @@ TEST(Precheck, PassesOnAHealthySetupWithASuccessRateAndCodes) {
   auto j = Precheck(plan, &exit);
   EXPECT_EQ(exit, 0) << j.dump(2);
   EXPECT_EQ(j["prechecks"][0]["passed"], true);
-  for (const char* code : {"P101", "P102", "P103", "P104", "P110", "P111", "P120", "P121", "P122", "P123", "P130",
-                           "P131"}) {
+  for (const char* code : {"P101", "P102", "P103", "P104", "P110", "P111", "P120", "P121", "P122", "P123", "P124",
+                           "P130", "P131"}) {
     EXPECT_EQ(ItemResult(j, code), "pass") << code << "\n" << j.dump(2);
   }
   // log_lines has no key and incremental is staged: a warning, which costs success rate.
@@ -75,7 +75,7 @@ TEST(Precheck, PassesOnAHealthySetupWithASuccessRateAndCodes) {
   EXPECT_NE(text.out.find("WARN P133"), std::string::npos) << text.out;
 }
 
-TEST(Precheck, BinlogOffFailsIncremental) {
+TEST(Precheck, EveryBinlogSettingFailsIncremental) {
   SetupMariadbShop(MariadbPlain(), "it_pc_nobinlog");
   FreshDatabase(Postgres(), "it_pc_nobinlog_dst");
   std::string plan = WritePlan("nobinlog", Endpoint("src", MariadbPlain(), "") +
@@ -88,6 +88,13 @@ TEST(Precheck, BinlogOffFailsIncremental) {
   std::string detail;
   EXPECT_EQ(ItemResult(j, "P120", &detail), "failure") << j.dump(2);
   EXPECT_NE(detail.find("log_bin = OFF"), std::string::npos) << detail;
+  // mariadb_plain is started with binlog_format=STATEMENT and binlog_row_image=MINIMAL.
+  // (P123, server_id = 0, cannot fail here: MariaDB raises a 0 to 1; MySQL 5.7 keeps it.)
+  EXPECT_EQ(ItemResult(j, "P121", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("STATEMENT"), std::string::npos) << detail;
+  EXPECT_EQ(ItemResult(j, "P122", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("MINIMAL"), std::string::npos) << detail;
+  EXPECT_EQ(ItemResult(j, "P124"), "warning") << j.dump(2);
   // Without incremental, the binary log does not matter.
   std::string full = WritePlan("nobinlog_full", Endpoint("src", MariadbPlain(), "") +
                                                     Endpoint("dst", Postgres(), "it_pc_nobinlog_dst") +
@@ -112,6 +119,7 @@ TEST(Precheck, WalLevelAndSlotsFailIncrementalFromPostgres) {
   EXPECT_EQ(exit, 1);
   EXPECT_EQ(ItemResult(j, "P125"), "failure") << j.dump(2);
   EXPECT_EQ(ItemResult(j, "P126"), "failure") << j.dump(2);
+  EXPECT_EQ(ItemResult(j, "P127"), "failure") << j.dump(2);
 }
 
 TEST(Precheck, MissingSourcePrivilegeNamesTheGrant) {

@@ -40,6 +40,8 @@ std::vector<std::string> MariadbSource() {
       " `ünïcode 表` int, `order` int, KEY `index` (`order`))",
       "CREATE VIEW v_parent AS SELECT id, code FROM parent",
       "CREATE TRIGGER trg_parent BEFORE INSERT ON parent FOR EACH ROW SET NEW.code = UPPER(NEW.code)",
+      "CREATE PROCEDURE count_parents(OUT n int) SELECT count(*) INTO n FROM parent",
+      "CREATE EVENT purge_parents ON SCHEDULE EVERY 1 DAY DISABLE DO DELETE FROM parent WHERE code = ''",
   };
 }
 
@@ -120,6 +122,7 @@ class SchemaMigration : public ::testing::TestWithParam<Pair> {
     };
     return Endpoint("src", src_, src_db_) + Endpoint("dst", dst_, dst_db_) +
            "migration " + name + " {\n  from = src\n  to = dst\n  stages = [schema]\n  conflicts = " + conflicts +
+           (std::string(GetParam().name) == "m2m" ? "\n  events = true" : "") +
            "\n  objects {\n    schema " + quote(src_schema_) + " -> " + quote(dst_schema_) + "\n  }\n}\n";
   }
 
@@ -224,6 +227,9 @@ TEST_P(SchemaMigration, CreatesWhatTheTypeMapPromises) {
     for (const auto& ch : every->checks) enum_check |= ch.expression.find("it''s") != std::string::npos;
     EXPECT_TRUE(enum_check) << "the enum's values are not enforced by a CHECK";
     EXPECT_NE(run.out.find("warning[D010]"), std::string::npos) << "the view and trigger were skipped silently";
+    EXPECT_NE(run.out.find("(v_parent)"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("(count_parents)"), std::string::npos) << run.out;
+    EXPECT_NE(run.out.find("(purge_parents): PostgreSQL has no scheduled events"), std::string::npos) << run.out;
   } else if (pair == "p2m") {
     EXPECT_EQ(type_of("t_bool"), "tinyint(1)");
     EXPECT_EQ(type_of("t_jsonb"), "json");
@@ -240,6 +246,12 @@ TEST_P(SchemaMigration, CreatesWhatTheTypeMapPromises) {
     EXPECT_NE(ds->FindView("v_parent"), nullptr);
     ASSERT_EQ(ds->triggers.size(), 1u);
     EXPECT_EQ(ds->triggers[0].name, "trg_parent");
+    ASSERT_EQ(ds->routines.size(), 1u);
+    EXPECT_EQ(ds->routines[0].name, pair == "m2m" ? "count_parents" : "upper_code");
+    if (pair == "m2m") {
+      ASSERT_EQ(ds->events.size(), 1u);
+      EXPECT_EQ(ds->events[0].name, "purge_parents");
+    }
     const runtime::Column* gen = every->FindColumn("t_gen");
     ASSERT_NE(gen, nullptr);
     EXPECT_NE(gen->generated, "") << "the generated column lost its expression";
