@@ -139,11 +139,21 @@ int Apply(const RunOptions& o) {
       }
     }
   }
+  // Every migration's precheck passes before any of them writes: a failed precheck means
+  // nothing was written anywhere.
+  std::vector<std::unique_ptr<runtime::MigrationContext>> contexts;
+  bool passed = true;
   for (const ir::Migration* m : migrations) {
     auto ctx = runtime::Prepare(c->plan, *m);
     runtime::PrecheckReport report = runtime::RunPrecheck(*ctx);
     fmt::print("{}", runtime::RenderText(report, o.color));
-    if (!report.passed()) return kExitProblem;
+    passed &= report.passed();
+    contexts.push_back(std::move(ctx));
+  }
+  if (!passed) return kExitProblem;
+  for (auto& ctx_ptr : contexts) {
+    runtime::MigrationContext* ctx = ctx_ptr.get();
+    const ir::Migration* m = ctx->migration;
     for (const auto& p : ctx->selection.problems) {
       if (p.severity != runtime::Problem::Severity::kNote) continue;
       fmt::print("note[{}] {}: {}\n", p.code, p.object, p.message);

@@ -95,6 +95,7 @@ struct View {
   std::string check_option;  // NONE, LOCAL, CASCADED
   bool materialized = false;  // PostgreSQL materialized view
   std::string comment;
+  std::vector<std::string> depends_on;  // PostgreSQL: views of the same schema it reads (pg_depend)
 };
 
 struct Trigger {
@@ -105,6 +106,7 @@ struct Trigger {
   std::string events;       // INSERT, UPDATE, DELETE, or several joined by " OR "
   std::string body;         // MySQL family: ACTION_STATEMENT; PostgreSQL: the function call
   std::string definition;   // the complete CREATE TRIGGER statement, without DEFINER
+  std::string sql_mode;     // MySQL family: the sql_mode it was created under (its body runs with it)
 };
 
 struct Routine {
@@ -114,6 +116,7 @@ struct Routine {
   std::string language;     // SQL, plpgsql …
   std::string definition;   // the complete CREATE statement, without DEFINER
   std::string signature;    // PostgreSQL: name(argtypes), to tell overloads apart
+  std::string sql_mode;     // MySQL family: the sql_mode it was created under
 };
 
 struct Event {  // MySQL family
@@ -121,6 +124,7 @@ struct Event {  // MySQL family
   std::string name;
   std::string definition;   // the complete CREATE EVENT statement, without DEFINER
   std::string status;       // ENABLED, DISABLED, SLAVESIDE_DISABLED
+  std::string sql_mode;     // the sql_mode it was created under
 };
 
 struct Sequence {  // PostgreSQL

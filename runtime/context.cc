@@ -41,6 +41,7 @@ std::unique_ptr<MigrationContext> Prepare(const ir::Plan& plan, const ir::Migrat
   ctx->plan = &plan;
   ctx->migration = &m;
   Open(ctx->source, plan.FindEndpoint(m.from));
+  ctx->migration_key = MigrationKey(m, *ctx->source.endpoint);
   Open(ctx->destination, plan.FindEndpoint(m.to));
   if (!ctx->source.conn) return ctx;
 
@@ -79,7 +80,7 @@ std::unique_ptr<MigrationContext> Prepare(const ir::Plan& plan, const ir::Migrat
     return ctx;
   }
   ctx->destination.catalog = std::move(dcat).value();
-  auto ours = ReadCreatedObjects(*ctx->destination.conn, m.name);
+  auto ours = ReadCreatedObjects(*ctx->destination.conn, ctx->migration_key);
   if (!ours.ok()) {
     ctx->destination.catalog_status = ours.status();
     return ctx;

@@ -35,6 +35,7 @@ struct MigrationContext {
   // Destination objects earlier runs of this migration created (ferry_meta): resumed, not
   // conflicts.
   std::set<std::string> ours;
+  std::string migration_key;  // meta.h MigrationKey
 
   bool DestinationHasTable(const std::string& schema, const std::string& table) const;
   bool Ours(const std::string& object) const { return ours.count(object) > 0; }

@@ -226,6 +226,9 @@ class Generator {
     if (!sc.default_expr || c.generated_as_data || !sc.generated.empty()) return "";
     std::string why;
     auto d = TranslateDefault(from_, to_, *sc.default_expr, c.type, &why);
+    if (d && to_ == Engine::kMysql && IsTextOrBlob(c.type) && !d->empty() && d->front() != '(') {
+      *d = "(" + *d + ")";  // MySQL 8 takes TEXT/BLOB/JSON defaults only as expressions
+    }
     if (!d) {
       Add(Sev::kWarning, "D001", fmt::format("column {}.{}.{}", t.dst_schema, t.dst_table, c.name),
           fmt::format("the default `{}` is not carried over: {}", *sc.default_expr, why),
@@ -350,7 +353,35 @@ class Generator {
         CheckKeyLength(t, *pk, "primary key");
       }
     }
-    if (!auto_key.empty()) parts.push_back(fmt::format("KEY {} ({})", Q(FitName(to_, auto_key)), Q(auto_key)));
+    if (!auto_key.empty()) {
+      // InnoDB wants a key that starts with the AUTO_INCREMENT column at CREATE time. The source
+      // has one (it needs it too): create that index here rather than in schema.post.
+      const Index* key = nullptr;
+      for (const auto& idx : st.indexes) {
+        if (!idx.primary && !idx.columns.empty() && !idx.has_expression && t.FindSource(idx.columns[0]) != nullptr &&
+            t.FindSource(idx.columns[0])->name == auto_key) {
+          bool all = true;
+          for (const auto& cn : idx.columns) all &= t.FindSource(cn) != nullptr;
+          if (all) {
+            key = &idx;
+            break;
+          }
+        }
+      }
+      if (key != nullptr) {
+        std::vector<std::string> cols;
+        for (size_t i = 0; i < key->columns.size(); ++i) {
+          std::string p = Q(t.FindSource(key->columns[i])->name);
+          if (Mysql(from_) && i < key->prefix.size() && key->prefix[i] > 0) p += fmt::format("({})", key->prefix[i]);
+          cols.push_back(p);
+        }
+        parts.push_back(fmt::format("{}KEY {} ({})", key->unique ? "UNIQUE " : "", Q(FitName(to_, key->name)),
+                                    fmt::join(cols, ", ")));
+        in_pre_.insert({&st, key->name});
+      } else {
+        parts.push_back(fmt::format("KEY {} ({})", Q(FitName(to_, auto_key)), Q(auto_key)));
+      }
+    }
     Checks(t, &parts);
     std::string sql = fmt::format("CREATE TABLE {} (\n  {}\n)", table, fmt::join(parts, ",\n  "));
     if (Mysql(to_)) {
@@ -434,7 +465,7 @@ class Generator {
     std::vector<std::string> mysql_parts;
     std::string object = fmt::format("table {}.{}", t.dst_schema, t.dst_table);
     for (const auto& idx : t.source->indexes) {
-      if (idx.primary) continue;
+      if (idx.primary || in_pre_.count({t.source, idx.name})) continue;
       std::string iobj = fmt::format("index {} on {}.{}", idx.name, t.dst_schema, t.dst_table);
       bool missing = false;
       std::vector<const ColumnMapping*> cols;
@@ -606,6 +637,11 @@ class Generator {
         continue;
       }
       std::string name = FitName(to_, fk.name);
+      if (Mysql(to_) && !fk_names_.insert({t.dst_schema, name}).second) {
+        // PostgreSQL names a foreign key per table, MySQL per schema.
+        name = FitName(to_, t.dst_table + "_" + fk.name);
+        fk_names_.insert({t.dst_schema, name});
+      }
       std::string sql = fmt::format("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({})",
                                     QN(t.dst_schema, t.dst_table), Q(name), fmt::join(cols, ", "),
                                     QN(ref->dst_schema, ref->dst_table), fmt::join(rcols, ", "));
@@ -685,8 +721,9 @@ class Generator {
       if (to_ == Engine::kPostgres) {
         sql = RewriteBody(s, sql);
       }
-      auto& d = Emit(ir::StageKind::kSchemaPost, "routine", s.dst, "", r.name, sql, s.loc);
+      auto& d = Emit(ir::StageKind::kSchemaPost, "routine", s.dst, "", Mysql(to_) ? r.name : r.signature, sql, s.loc);
       d.run_in_schema = true;
+      d.sql_mode = r.sql_mode;
       d.idempotent = to_ == Engine::kPostgres;  // CREATE OR REPLACE
     }
   }
@@ -709,8 +746,9 @@ class Generator {
         bool ready = true;
         for (const auto& w : vs) {
           if (&w == &v || placed.count(&w)) continue;
-          if (v.definition.find(QuoteIdent(from_, w.name)) != std::string::npos ||
-              (!Mysql(from_) && v.definition.find("." + w.name) != std::string::npos)) {
+          bool uses = Mysql(from_) ? v.definition.find(QuoteIdent(from_, w.name)) != std::string::npos
+                                   : std::find(v.depends_on.begin(), v.depends_on.end(), w.name) != v.depends_on.end();
+          if (uses) {
             ready = round == vs.size();  // a cycle cannot be; the last round places the rest
           }
         }
@@ -796,6 +834,7 @@ class Generator {
       }
       auto& d = Emit(ir::StageKind::kSchemaPost, "trigger", s.dst, t->dst_table, tr.name, sql, s.loc);
       d.run_in_schema = true;
+      d.sql_mode = tr.sql_mode;
       d.after_full = m_.triggers == ir::Triggers::kAfterFull;
     }
   }
@@ -816,9 +855,21 @@ class Generator {
       return;
     }
     for (const auto& e : es) {
-      auto& d = Emit(ir::StageKind::kSchemaPost, "event", s.dst, "", e.name, RewriteBody(s, e.definition), s.loc);
+      // Created disabled: a purge job must not start deleting rows in the destination while it
+      // is still being loaded and fed changes. Enabling it belongs to the cutover.
+      std::string sql = RewriteBody(s, e.definition);
+      size_t body = sql.find(" DO ");
+      size_t enable = sql.rfind(" ENABLE", body);
+      if (body != std::string::npos && enable != std::string::npos) sql.replace(enable, 7, " DISABLE ON SLAVE");
+      auto& d = Emit(ir::StageKind::kSchemaPost, "event", s.dst, "", e.name, sql, s.loc);
       d.run_in_schema = true;
+      d.sql_mode = e.sql_mode;
     }
+    Add(Sev::kNote, "D014", fmt::format("schema {}", s.dst),
+        fmt::format("{} event(s) ({}) are created disabled (DISABLE ON SLAVE), so that they do not run against the "
+                    "destination before the cutover",
+                    es.size(), Names(es)),
+        fmt::format("at the cutover: ALTER EVENT {}.<name> ENABLE", Q(s.dst)), s.loc);
   }
 
   void Sequences(const SchemaMapping& s) {
@@ -864,6 +915,8 @@ class Generator {
   Engine from_;
   Ddl out_;
   std::vector<std::string> names_;
+  std::set<std::pair<const Table*, std::string>> in_pre_;   // indexes created with their table
+  std::set<std::pair<std::string, std::string>> fk_names_;  // MySQL: FK names are per schema
 };
 
 }  // namespace

@@ -34,6 +34,7 @@ struct DdlStatement {
   // account's password hash); empty when `sql` may be shown.
   std::string shown;
   std::string secret;  // the secret text itself, masked wherever an error might echo it
+  std::string sql_mode;  // MySQL family: the sql_mode a body was created under, set around it
 
   std::string Object() const;
   const std::string& Display() const { return shown.empty() ? sql : shown; }  // "table shop_v2.orders", "index shop_v2.orders.idx_total"

@@ -11,20 +11,26 @@
 #include <set>
 #include <string>
 
+#include "compiler/ir.h"
 #include "runtime/connection.h"
 
 namespace ferry::runtime {
 
 inline constexpr const char* kMetaSchema = "ferry_meta";
 
-// The objects (DdlStatement::Object() keys) that earlier runs of `migration` created or
+// Who "a migration" is across runs: its name and its source ("shop_to_pg from
+// mariadb://10.0.0.5:3306/"), so that two plans that both name their migration `m` never
+// take each other's tables for their own.
+std::string MigrationKey(const ir::Migration& m, const ir::Endpoint& source);
+
+// The objects (DdlStatement::Object() keys) that earlier runs of the migration created or
 // began to create; empty when ferry_meta does not exist yet. Read-only.
-StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration);
+StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration_key);
 
 // Creates ferry_meta and its tables when missing (idempotent).
 Status EnsureMeta(Connection& dst);
 
 enum class ObjectState { kCreating, kDone };
-Status RecordObject(Connection& dst, const std::string& migration, const std::string& object, ObjectState state);
+Status RecordObject(Connection& dst, const std::string& migration_key, const std::string& object, ObjectState state);
 
 }  // namespace ferry::runtime

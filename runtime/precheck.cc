@@ -7,6 +7,7 @@
 #include <set>
 
 #include "runtime/meta.h"
+#include "runtime/schema_stage.h"
 #include "runtime/sql.h"
 
 namespace ferry::runtime {
@@ -117,6 +118,10 @@ class Prechecker {
       } else {
         DestinationPrivileges();
         ExistingTables();
+        if (Schema()) {
+          ObjectsInTheWay();
+          BinlogTrust();
+        }
       }
     }
     if (m_.accounts) Accounts();
@@ -308,7 +313,7 @@ class Prechecker {
           triggers |= d.kind == "trigger";
           events |= d.kind == "event";
         }
-        if (views) need.push_back("CREATE VIEW");
+        if (views) need.insert(need.end(), {"CREATE VIEW", "SELECT"});  // a view's creator reads its tables
         if (routines) need.insert(need.end(), {"CREATE ROUTINE", "ALTER ROUTINE"});
         if (triggers) need.push_back("TRIGGER");
         if (events) need.push_back("EVENT");
@@ -366,7 +371,7 @@ class Prechecker {
           "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'ferry_meta'), "
           "has_database_privilege(current_database(), 'CREATE'), "
           "CASE WHEN EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'ferry_meta') "
-          "THEN has_schema_privilege('ferry_meta', 'USAGE, CREATE') END");
+          "THEN has_schema_privilege('ferry_meta', 'USAGE') AND has_schema_privilege('ferry_meta', 'CREATE') END");
       if (meta.ok() && !meta->rows.empty()) {
         const Row& row = meta->rows[0];
         if (row[0] != "t" && row[1] != "t") {
@@ -380,8 +385,12 @@ class Prechecker {
       if (Full() || Incremental()) {
         for (const auto& t : ctx_.selection.tables) {
           if (!ctx_.DestinationHasTable(t.dst_schema, t.dst_table)) continue;
-          auto r = c.Query(fmt::format("SELECT has_table_privilege({}, 'INSERT,UPDATE,DELETE,SELECT')",
-                                       QuoteLiteral(Engine::kPostgres, QuoteName(Engine::kPostgres, t.dst_schema, t.dst_table))));
+          // has_table_privilege with a list is true when *any* is held: one call each.
+          std::string rel = QuoteLiteral(Engine::kPostgres, QuoteName(Engine::kPostgres, t.dst_schema, t.dst_table));
+          auto r = c.Query(fmt::format(
+              "SELECT has_table_privilege({0}, 'INSERT') AND has_table_privilege({0}, 'UPDATE') AND "
+              "has_table_privilege({0}, 'DELETE') AND has_table_privilege({0}, 'SELECT')",
+              rel));
           if (r.ok() && !r->rows.empty() && r->rows[0][0] != "t") {
             missing.push_back("INSERT, UPDATE, DELETE, SELECT on " + t.dst_schema + "." + t.dst_table);
           }
@@ -587,6 +596,81 @@ class Prechecker {
     }
   }
 
+  // Names the schema stages will create that the destination already uses for something else
+  // (P131 covers tables). PostgreSQL relations — tables, views, sequences, indexes — share one
+  // namespace per schema; MySQL foreign keys, triggers, routines and events are per schema.
+  void ObjectsInTheWay() {
+    const Catalog& d = ctx_.destination.catalog;
+    std::vector<std::string> taken, kept;
+    bool pg = m_.to_engine == Engine::kPostgres;
+    for (const auto& st : ctx_.ddl.statements) {
+      if (st.kind == "schema" || st.kind == "table" || st.kind == "comment" || st.kind == "sequence reset" ||
+          st.kind == "account" || ctx_.Ours(st.Object())) {
+        continue;
+      }
+      const ::ferry::runtime::Schema* s = d.FindSchema(st.dst_schema);
+      if (s == nullptr) continue;
+      // An object of a table that already exists (conflicts = ignore) is that table's own.
+      if (!st.dst_table.empty() && s->FindTable(st.dst_table) != nullptr && !ctx_.Ours("table " + st.dst_schema + "." + st.dst_table)) {
+        continue;
+      }
+      bool clash = DestinationHas(ctx_, st);
+      if (!clash && pg && (st.kind == "index" || st.kind == "view" || st.kind == "sequence")) {
+        clash = s->FindTable(st.name) != nullptr || s->FindView(st.name) != nullptr;
+        for (const auto& q : s->sequences) clash |= q.name == st.name;
+        for (const auto& t : s->tables) {
+          for (const auto& i : t.indexes) clash |= i.name == st.name;
+        }
+      }
+      if (!clash && !pg && st.kind == "foreign key") {
+        for (const auto& t : s->tables) {
+          for (const auto& fk : t.foreign_keys) clash |= fk.name == st.name;
+        }
+      }
+      if (!clash && !pg && st.kind == "view") clash = s->FindTable(st.name) != nullptr;
+      if (clash) (m_.conflicts == ir::Conflicts::kIgnore ? kept : taken).push_back(st.Object());
+    }
+    std::string title = "destination: other objects in the way";
+    if (!taken.empty()) {
+      Item("P137", title, R::kFailure,
+           "the destination already has objects with the names of: " + Join(taken) + " (conflicts = report)",
+           "drop or rename them in the destination, or set conflicts = ignore to keep them (the objects of "
+           "the same name are then not created)");
+    } else if (!kept.empty()) {
+      Item("P137", title, R::kWarning, "kept as they are, not created (conflicts = ignore): " + Join(kept),
+           "check that what the destination has does what the source's objects do");
+    } else {
+      Item("P137", title, R::kPass, "no destination object uses a name the schema stages create");
+    }
+  }
+
+  // A MySQL-family destination that writes a binary log refuses routines and triggers from a
+  // user without SUPER unless log_bin_trust_function_creators is on (errors 1418/1419).
+  void BinlogTrust() {
+    if (!ir::IsMysqlFamily(m_.to_engine)) return;
+    bool bodies = false;
+    for (const auto& st : ctx_.ddl.statements) bodies |= st.kind == "routine" || st.kind == "trigger";
+    if (!bodies) return;
+    Connection& c = *ctx_.destination.conn;
+    auto r = c.Query("SELECT @@GLOBAL.log_bin, @@GLOBAL.log_bin_trust_function_creators");
+    auto g = ReadMysqlGrants(c);
+    if (!r.ok() || r->rows.empty() || !g.ok()) return;
+    bool binlog = r->rows[0][0] == "1", trust = r->rows[0][1] == "1";
+    std::string title = "destination: routines and triggers may be created";
+    if (!binlog || trust || g->Has("SUPER", "")) {
+      Item("P112", title, R::kPass,
+           !binlog ? "the destination writes no binary log"
+                   : trust ? "log_bin_trust_function_creators = ON" : "the destination user has SUPER",
+           "", ctx_.destination.endpoint->origin.loc);
+      return;
+    }
+    Item("P112", title, R::kFailure,
+         "the destination writes a binary log and log_bin_trust_function_creators is OFF: without SUPER, "
+         "creating the routines and triggers fails",
+         "SET GLOBAL log_bin_trust_function_creators = 1 (on a managed service: in its parameter group)",
+         ctx_.destination.endpoint->origin.loc);
+  }
+
   void Accounts() {
     std::string title = "accounts: privileges to migrate database accounts";
     if (!ir::IsMysqlFamily(m_.from_engine) || !ir::IsMysqlFamily(m_.to_engine)) {
@@ -594,19 +678,28 @@ class Prechecker {
            "remove accounts = true, and create the accounts in the destination by hand");
       return;
     }
-    std::vector<std::string> missing;
+    std::vector<std::string> missing, unreadable;
     if (ctx_.source.conn) {
       auto g = ReadMysqlGrants(*ctx_.source.conn);
-      if (g.ok() && !g->Has("SELECT", "mysql", "user") && !g->Has("SELECT", "mysql", "global_priv")) {
+      if (!g.ok()) unreadable.push_back("source: " + g.status().ToString());
+      else if (!g->Has("SELECT", "mysql", "user") && !g->Has("SELECT", "mysql", "global_priv")) {
         missing.push_back("source: SELECT on mysql.* (to read accounts and their password hashes)");
       }
     }
     if (ctx_.destination.conn) {
       auto g = ReadMysqlGrants(*ctx_.destination.conn);
-      if (g.ok()) {
+      if (!g.ok()) {
+        unreadable.push_back("destination: " + g.status().ToString());
+      } else {
         if (!g->Has("CREATE USER", "")) missing.push_back("destination: CREATE USER");
         if (!g->Has("GRANT OPTION", "")) missing.push_back("destination: GRANT OPTION (WITH GRANT OPTION)");
       }
+    }
+    if (missing.empty() && !unreadable.empty()) {
+      Item("P140", title, R::kWarning, "cannot read the grants to check: " + Join(unreadable, "; "),
+           "check by hand that the source user may SELECT mysql.* and the destination user has CREATE USER and "
+           "GRANT OPTION");
+      return;
     }
     if (missing.empty()) {
       Item("P140", title, R::kPass, "the source user can read accounts; the destination user can create and grant");

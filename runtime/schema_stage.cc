@@ -42,7 +42,12 @@ bool DestinationHas(const MigrationContext& ctx, const DdlStatement& d) {
   if (d.kind == "foreign key") return t != nullptr && Named(t->foreign_keys, d.name);
   if (d.kind == "view") return s->FindView(d.name) != nullptr;
   if (d.kind == "trigger") return Named(s->triggers, d.name);
-  if (d.kind == "routine") return Named(s->routines, d.name);
+  if (d.kind == "routine") {
+    for (const auto& r : s->routines) {
+      if ((ctx.destination.catalog.engine == ir::Engine::kPostgres ? r.signature : r.name) == d.name) return true;
+    }
+    return false;
+  }
   if (d.kind == "event") return Named(s->events, d.name);
   if (d.kind == "sequence") return Named(s->sequences, d.name);
   if (d.kind == "account") return false;  // CREATE USER IF NOT EXISTS and GRANT are idempotent
@@ -53,8 +58,15 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
   const bool pg = dst.engine() == ir::Engine::kPostgres;
   const bool one_tx = pg && stage == ir::StageKind::kSchemaPre;
   std::string stage_name(ir::Name(stage));
-  const std::string& migration = ctx.migration->name;
+  const std::string& migration = ctx.migration_key;
   FERRY_RETURN_IF_ERROR(EnsureMeta(dst));
+  // As pg_dump does: a function body may use objects created after it (a view, say).
+  if (pg) FERRY_RETURN_IF_ERROR(dst.Execute("SET check_function_bodies = false"));
+  std::string session_mode;
+  if (!pg) {
+    auto r = dst.Query("SELECT @@SESSION.sql_mode");
+    if (r.ok() && !r->rows.empty()) session_mode = r->rows[0][0].value_or("");
+  }
   if (one_tx) FERRY_RETURN_IF_ERROR(dst.Begin());
   for (const auto& d : ctx.ddl.statements) {
     if (d.stage != stage) continue;
@@ -77,7 +89,14 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
       st = dst.Execute(pg ? "SET search_path TO " + QuoteIdent(dst.engine(), d.dst_schema)
                           : "USE " + QuoteIdent(dst.engine(), d.dst_schema));
     }
+    // A MySQL routine, trigger or event runs with the sql_mode it was created under.
+    bool mode = !pg && !d.sql_mode.empty();
+    if (st.ok() && mode) st = dst.Execute("SET SESSION sql_mode = " + QuoteLiteral(dst.engine(), d.sql_mode));
     if (st.ok()) st = dst.Execute(d.sql);
+    if (mode) {
+      Status back = dst.Execute("SET SESSION sql_mode = " + QuoteLiteral(dst.engine(), session_mode));
+      if (st.ok()) st = back;
+    }
     if (d.run_in_schema && pg && st.ok()) st = dst.Execute("RESET search_path");
     if (st.ok()) st = RecordObject(dst, migration, d.Object(), ObjectState::kDone);
     if (!st.ok()) {
@@ -85,8 +104,9 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
       const std::string& shown = d.Display();
       std::string sql = shown.size() > 2000 ? shown.substr(0, 2000) + " …" : shown;
       std::string why = st.message();
-      if (!d.secret.empty()) {  // a server error may quote the statement back
-        for (size_t p = why.find(d.secret); p != std::string::npos; p = why.find(d.secret)) why.replace(p, d.secret.size(), "<hidden>");
+      if (!d.secret.empty()) {
+        // A server error may quote the statement back, whole or cut: its text is withheld.
+        why = "the server refused it (its message is withheld: it may quote the credentials)";
       }
       return Status(st.code(),
                     fmt::format("{} failed creating {} (selected at {}): {}{}\n  the statement was: {}", stage_name,

@@ -22,17 +22,27 @@ TEST(Accounts, MigratedWithTheirHashesAndRenamedGrants) {
             "GRANT it_role TO 'it_app'@'%'"});
   auto d = Admin(dst);
   ASSERT_NE(d, nullptr);
-  Exec(*d, {"DROP DATABASE IF EXISTS it_acc_dst", "DROP USER IF EXISTS 'it_app'@'%'", "DROP ROLE IF EXISTS it_role"});
-
-  std::string plan = WritePlan("accounts", Endpoint("src", src, "") + Endpoint("dst", dst, "") +
-                                               "migration m {\n  from = src\n  to = dst\n  stages = [schema]\n"
-                                               "  accounts = true\n  objects {\n    schema it_acc_src -> it_acc_dst {\n"
-                                               "      table t -> t2 {\n        column note -> remark\n      }\n"
-                                               "    }\n  }\n}\n");
+  Exec(*d, {"DROP DATABASE IF EXISTS it_acc_dst", "DROP USER IF EXISTS 'it_app'@'%'", "DROP ROLE IF EXISTS it_role",
+            "CREATE USER 'it_app'@'%' IDENTIFIED BY 'someone-elses-pw'"});
+  auto plan_with = [&](const std::string& conflicts) {
+    return WritePlan("accounts_" + conflicts,
+                     Endpoint("src", src, "") + Endpoint("dst", dst, "") +
+                         "migration m {\n  from = src\n  to = dst\n  stages = [schema]\n  conflicts = " + conflicts +
+                         "\n  accounts = true\n  objects {\n    schema it_acc_src -> it_acc_dst {\n"
+                         "      table t -> t2 {\n        column note -> remark\n      }\n    }\n  }\n}\n");
+  };
+  // An account of the same name in the destination is someone else's: report stops.
+  auto clash = RunFerry({"precheck", plan_with("report")});
+  EXPECT_EQ(clash.exit, 1) << clash.out;
+  EXPECT_NE(clash.out.find("objects: account it_app@%\n         [A001] already exists in the destination"), std::string::npos)
+      << clash.out;
+  Exec(*d, {"DROP USER 'it_app'@'%'"});
+  // Other tests create accounts on the same servers; `ignore` keeps whatever is there.
+  std::string plan = plan_with("ignore");
   auto dry = RunFerry({"plan", plan, "--dry-run"});
   ASSERT_EQ(dry.exit, 0) << dry.out << dry.err;
   EXPECT_NE(dry.out.find("CREATE USER IF NOT EXISTS `it_app`@`%`"), std::string::npos) << dry.out;
-  EXPECT_NE(dry.out.find("<password hash from the source>"), std::string::npos) << dry.out;
+  EXPECT_NE(dry.out.find("<credential from the source>"), std::string::npos) << dry.out;
   auto hash = s->Query("SELECT authentication_string FROM mysql.user WHERE User = 'it_app'");
   ASSERT_TRUE(hash.ok() && !hash->rows.empty() && hash->rows[0][0]);
   ASSERT_FALSE(hash->rows[0][0]->empty());
@@ -44,6 +54,7 @@ TEST(Accounts, MigratedWithTheirHashesAndRenamedGrants) {
   auto run = RunFerry({"apply", plan});
   ASSERT_EQ(run.exit, 0) << run.out << run.err;
   EXPECT_EQ(run.out.find(*hash->rows[0][0]), std::string::npos) << "apply printed a password hash";
+  EXPECT_EQ(run.err.find(*hash->rows[0][0]), std::string::npos) << "apply printed a password hash";
   EXPECT_NE(run.out.find("some_other_db"), std::string::npos) << "the grant left out is not reported:\n" << run.out;
 
   // The account works in the destination with its source password.

@@ -296,52 +296,78 @@ namespace {
 // A schema stage that fails half-way is fixed and run again: the tables the first run
 // created are recognised as its own (ferry_meta), not as conflicts, and the rest is done.
 TEST(SchemaStage, ResumesAfterAFailureWithoutConflicts) {
-  Server src = Mariadb(), dst = Postgres();
+  Server src = Postgres(), dst = PostgresPlain();
   FreshDatabase(src, "it_resume_src");
   auto s = Admin(src, "it_resume_src");
   ASSERT_NE(s, nullptr);
-  Exec(*s, {"CREATE TABLE c (id int PRIMARY KEY)",
-            "CREATE TABLE o (id int PRIMARY KEY, c_id int, KEY idx_c (c_id), FOREIGN KEY (c_id) REFERENCES c (id))"});
+  // Schema a's trigger calls a function of schema b, which the plan does not migrate: the
+  // trigger cannot be created until someone provides b.stamp() in the destination.
+  Exec(*s, {"CREATE SCHEMA a", "CREATE SCHEMA b",
+            "CREATE FUNCTION b.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+            "CREATE TABLE a.c (id int PRIMARY KEY)",
+            "CREATE TABLE a.o (id int PRIMARY KEY, c_id int REFERENCES a.c (id))",
+            "CREATE INDEX o_c ON a.o (c_id)",
+            "CREATE TRIGGER o_stamp BEFORE INSERT ON a.o FOR EACH ROW EXECUTE FUNCTION b.stamp()"});
   FreshDatabase(dst, "it_resume_dst");
   auto d = Admin(dst, "it_resume_dst");
   ASSERT_NE(d, nullptr);
-  // Someone else's index already holds the name Ferry gives o's index (PostgreSQL index
-  // names are per schema): schema.post fails on it.
-  Exec(*d, {"CREATE SCHEMA it_resume_src", "CREATE TABLE it_resume_src.other (x int)",
-            "CREATE INDEX o_idx_c ON it_resume_src.other (x)"});
-  std::string plan = WritePlan("resume", Endpoint("src", src, "") + Endpoint("dst", dst, "it_resume_dst") +
+  std::string plan = WritePlan("resume", Endpoint("src", src, "it_resume_src") + Endpoint("dst", dst, "it_resume_dst") +
                                              "migration m {\n  from = src\n  to = dst\n  stages = [schema]\n"
-                                             "  objects {\n    schema it_resume_src {\n      table c\n      table o\n"
-                                             "    }\n  }\n}\n");
+                                             "  objects {\n    schema a\n  }\n}\n");
   auto first = RunFerry({"apply", plan});
   ASSERT_EQ(first.exit, 3) << first.out << first.err;
-  EXPECT_NE(first.err.find("schema.post failed creating index o_idx_c on it_resume_src.o"), std::string::npos)
-      << first.err;
-  EXPECT_NE(first.err.find(plan + ":"), std::string::npos) << "the error does not name the plan line: " << first.err;
+  EXPECT_NE(first.err.find("schema.post failed creating trigger o_stamp on a.o"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("(selected at " + plan + ":"), std::string::npos) << "no plan line: " << first.err;
 
-  Exec(*d, {"DROP INDEX it_resume_src.o_idx_c"});
+  Exec(*d, {"CREATE SCHEMA b", "CREATE FUNCTION b.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$"});
   auto pre = RunFerry({"precheck", plan});
   EXPECT_EQ(pre.exit, 0) << pre.out << pre.err;
   EXPECT_NE(pre.out.find("created by an earlier run of migration m"), std::string::npos) << pre.out;
   auto dry = RunFerry({"plan", plan, "--dry-run"});
-  EXPECT_NE(dry.out.find("table it_resume_src.o exists: kept as it is (created by an earlier run"), std::string::npos)
-      << dry.out;
+  EXPECT_NE(dry.out.find("table a.o exists: kept as it is (created by an earlier run"), std::string::npos) << dry.out;
   auto second = RunFerry({"apply", plan});
   ASSERT_EQ(second.exit, 0) << second.out << second.err;
-  auto r = d->Query("SELECT count(*) FROM pg_indexes WHERE schemaname = 'it_resume_src' AND indexname = 'o_idx_c'");
+  auto r = d->Query("SELECT count(*) FROM pg_trigger WHERE tgname = 'o_stamp'");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rows[0][0], "1");
-  auto fk = d->Query("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'it_resume_src.o'::regclass");
+  auto fk = d->Query("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = 'a.o'::regclass");
   ASSERT_TRUE(fk.ok());
   EXPECT_EQ(fk->rows[0][0], "1");
-  // And someone else's table in the way is still a conflict.
-  Exec(*s, {"CREATE TABLE other (x int PRIMARY KEY)"});
-  std::string plan2 = WritePlan("resume2", Endpoint("src", src, "") + Endpoint("dst", dst, "it_resume_dst") +
-                                               "migration m {\n  from = src\n  to = dst\n  stages = [schema]\n"
-                                               "  objects {\n    schema it_resume_src\n  }\n}\n");
-  auto third = RunFerry({"precheck", plan2});
+
+  // Another migration (another name) into the same schema finds the tables in its way.
+  std::string other = WritePlan("resume_other", Endpoint("src", src, "it_resume_src") +
+                                                    Endpoint("dst", dst, "it_resume_dst") +
+                                                    "migration other {\n  from = src\n  to = dst\n  stages = [schema]\n"
+                                                    "  objects {\n    schema a\n  }\n}\n");
+  auto third = RunFerry({"precheck", other});
   EXPECT_EQ(third.exit, 1);
-  EXPECT_NE(third.out.find("already in the destination: it_resume_src.other"), std::string::npos) << third.out;
+  EXPECT_NE(third.out.find("already in the destination: a.c, a.o"), std::string::npos) << third.out;
+}
+
+// Names the schema stages would create that the destination uses for something else are a
+// precheck failure, before anything is written: here someone else's index holds the name
+// Ferry gives o's index (PostgreSQL index names are per schema).
+TEST(SchemaStage, ObjectsInTheWayFailPrecheck) {
+  Server src = Mariadb(), dst = Postgres();
+  FreshDatabase(src, "it_inway_src");
+  auto s = Admin(src, "it_inway_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE TABLE o (id int PRIMARY KEY, c_id int, KEY idx_c (c_id))"});
+  FreshDatabase(dst, "it_inway_dst");
+  auto d = Admin(dst, "it_inway_dst");
+  ASSERT_NE(d, nullptr);
+  Exec(*d, {"CREATE SCHEMA it_inway_src", "CREATE TABLE it_inway_src.other (x int)",
+            "CREATE INDEX o_idx_c ON it_inway_src.other (x)"});
+  std::string plan = WritePlan("inway", Endpoint("src", src, "") + Endpoint("dst", dst, "it_inway_dst") +
+                                            "migration m {\n  from = src\n  to = dst\n  stages = [schema]\n"
+                                            "  objects {\n    schema it_inway_src {\n      table o\n    }\n  }\n}\n");
+  auto r = RunFerry({"apply", plan});
+  EXPECT_EQ(r.exit, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("FAIL P137"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("index o_idx_c on it_inway_src.o"), std::string::npos) << r.out;
+  auto t = d->Query("SELECT count(*) FROM pg_tables WHERE schemaname = 'it_inway_src'");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->rows[0][0], "1") << "a failed precheck created a table";
 }
 
 }  // namespace

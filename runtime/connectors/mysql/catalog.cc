@@ -521,10 +521,10 @@ class SchemaReader {
         Result r,
         Select(conn_,
                "SELECT TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_MANIPULATION, EVENT_OBJECT_TABLE, "
-               "ACTION_TIMING, ACTION_STATEMENT, ACTION_ORDER "
+               "ACTION_TIMING, ACTION_STATEMENT, ACTION_ORDER, SQL_MODE "
                "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = " +
                    literal_,
-               7));
+               8));
     std::vector<std::pair<int64_t, Trigger>> found;
     for (const Row& row : r.rows) {
       if (!Mine(row[0]) || !row[1].has_value()) continue;
@@ -535,6 +535,7 @@ class SchemaReader {
       tr.table = Text(row[3]);
       tr.timing = Text(row[4]);
       tr.body = Text(row[5]);
+      tr.sql_mode = Text(row[7]);
       // Unqualified, so that the DDL runs it in whichever schema the destination uses.
       tr.definition = "CREATE TRIGGER " + QuoteIdent(engine_, tr.name) + " " + tr.timing + " " +
                       tr.events + " ON " + QuoteIdent(engine_, tr.table) + " FOR EACH ROW " +
@@ -593,6 +594,9 @@ class SchemaReader {
                                                    conn_.server().user);
       }
       routine.definition = StripDefiner(*text);
+      if (int mode = show.Column("sql_mode"); mode >= 0) {
+        routine.sql_mode = show.rows[0][static_cast<size_t>(mode)].value_or("");
+      }
       schema_.routines.push_back(std::move(routine));
     }
     std::sort(schema_.routines.begin(), schema_.routines.end(),
@@ -629,6 +633,9 @@ class SchemaReader {
                                                    conn_.server().user);
       }
       event.definition = StripDefiner(*text);
+      if (int mode = show.Column("sql_mode"); mode >= 0) {
+        event.sql_mode = show.rows[0][static_cast<size_t>(mode)].value_or("");
+      }
       schema_.events.push_back(std::move(event));
     }
     std::sort(schema_.events.begin(), schema_.events.end(),

@@ -123,7 +123,9 @@ StatusOr<std::unique_ptr<Connection>> ConnectMysql(const ConnectOptions& o) {
     case ir::Tls::kVerifyCa:
     case ir::Tls::kVerifyFull:
       mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &yes);
+      // Without `ca`, the system's trusted CAs: verification must never quietly check nothing.
       if (!o.ca.empty()) mysql_optionsv(m, MYSQL_OPT_SSL_CA, o.ca.c_str());
+      else mysql_optionsv(m, MYSQL_OPT_SSL_CAPATH, "/etc/ssl/certs");
       // Connector/C checks the chain whenever a CA is given; the host name only with
       // VERIFY_SERVER_CERT. verify_ca checks the chain alone (see the TLS tests).
       mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,

@@ -497,7 +497,14 @@ class Reader {
         "  pg_get_viewdef(c.oid, true) AS definition,\n"
         "  (SELECT o.option_value FROM pg_options_to_table(c.reloptions) o\n"
         "    WHERE o.option_name = 'check_option') AS check_option,\n"
-        "  obj_description(c.oid, 'pg_class') AS comment\n"
+        "  obj_description(c.oid, 'pg_class') AS comment,\n"
+        // Views of the same schema this one reads, through its rewrite rule: the order to
+        // create them in (the text cannot tell: names on the search path print bare).
+        "  (SELECT string_agg(DISTINCT rc.relname, chr(1)) FROM pg_rewrite rw\n"
+        "    JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = rw.oid\n"
+        "    JOIN pg_class rc ON rc.oid = d.refobjid\n"
+        "    WHERE rw.ev_class = c.oid AND rc.oid <> c.oid AND rc.relkind IN ('v', 'm')\n"
+        "      AND rc.relnamespace = c.relnamespace) AS depends\n"
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
         "WHERE c.relkind IN ('v', 'm') AND " + in_schemas_ + "\n"
         "ORDER BY c.relname";
@@ -514,6 +521,13 @@ class Reader {
       std::string option = f.Text("check_option");
       v.check_option = option == "local" ? "LOCAL" : option == "cascaded" ? "CASCADED" : "NONE";
       v.comment = f.Text("comment");
+      std::string deps = f.Text("depends");
+      for (size_t start = 0; !deps.empty() && start <= deps.size();) {
+        size_t end = deps.find('\x01', start);
+        v.depends_on.push_back(deps.substr(start, end == std::string::npos ? std::string::npos : end - start));
+        if (end == std::string::npos) break;
+        start = end + 1;
+      }
       schema->views.push_back(std::move(v));
     }
     return Status::Ok();
