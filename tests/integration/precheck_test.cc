@@ -4,6 +4,12 @@
 // precheck writes nothing to the destination.
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "runtime/sql.h"
@@ -164,6 +170,13 @@ TEST(Precheck, MissingDestinationPrivilege) {
   std::string detail;
   EXPECT_EQ(ItemResult(j, "P111", &detail), "failure") << j.dump(2);
   EXPECT_NE(detail.find("CREATE on the database"), std::string::npos) << detail;
+
+  // A schema that exists, where the user has USAGE but not CREATE.
+  Exec(*admin, {"CREATE SCHEMA it_pc_dpriv", "GRANT USAGE ON SCHEMA it_pc_dpriv TO it_weak_dst"});
+  auto j2 = Precheck(plan, &exit);
+  EXPECT_EQ(exit, 1);
+  EXPECT_EQ(ItemResult(j2, "P111", &detail), "failure") << j2.dump(2);
+  EXPECT_NE(detail.find("CREATE on schema it_pc_dpriv"), std::string::npos) << detail;
 }
 
 TEST(Precheck, ExistingTableFailsUnderReportAndAFailedApplyWritesNothing) {
@@ -290,14 +303,37 @@ TEST(Precheck, AssessmentListsWhatCannotBeMigratedAsItIs) {
 }
 
 TEST(Precheck, APlanWithErrorsNeverConnects) {
-  // Port 1 would fail to connect; the plan error must stop everything before that.
-  std::string plan = WritePlan("bad_plan",
-                               "endpoint src {\n  engine = mariadb\n  host = \"127.0.0.1\"\n  port = 1\n"
-                               "  user = \"u\"\n  password = \"literal\"\n}\n");
-  auto r = RunFerry({"precheck", plan});
-  EXPECT_EQ(r.exit, 1);
-  EXPECT_NE(r.err.find("E0401"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("nothing was connected to"), std::string::npos) << r.err;
+  // A listener the plan points at: if ferry connected despite the plan's error, it would
+  // be waiting in the accept queue.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  int port = ntohs(addr.sin_port);
+  std::string plan = WritePlan("bad_plan", "endpoint src {\n  engine = mariadb\n  host = \"127.0.0.1\"\n  port = " +
+                                               std::to_string(port) +
+                                               "\n  user = \"u\"\n  password = \"literal\"\n}\n"
+                                               "endpoint dst {\n  engine = mariadb\n  host = \"127.0.0.1\"\n  port = " +
+                                               std::to_string(port) +
+                                               "\n  user = \"u\"\n  password = secret(\"env:X\")\n}\n"
+                                               "migration m {\n  from = src\n  to = dst\n  objects {\n"
+                                               "    schema s\n  }\n}\n");
+  for (const char* command : {"precheck", "apply"}) {
+    auto r = RunFerry({command, plan});
+    EXPECT_EQ(r.exit, 1) << command;
+    EXPECT_NE(r.err.find("E0401"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing was connected to"), std::string::npos) << r.err;
+  }
+  auto dry = RunFerry({"plan", plan, "--dry-run"});
+  EXPECT_EQ(dry.exit, 1);
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(poll(&p, 1, 100), 0) << "ferry connected although the plan has errors";
+  close(fd);
 }
 
 }  // namespace

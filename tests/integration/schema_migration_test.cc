@@ -344,6 +344,29 @@ TEST(SchemaStage, ResumesAfterAFailureWithoutConflicts) {
   EXPECT_NE(third.out.find("already in the destination: a.c, a.o"), std::string::npos) << third.out;
 }
 
+// Views over views in `public`, where PostgreSQL prints names bare: created in the order
+// they depend on each other, not by name.
+TEST(SchemaStage, ViewsOverViewsInPublic) {
+  Server src = Postgres(), dst = PostgresPlain();
+  FreshDatabase(src, "it_views_src");
+  auto s = Admin(src, "it_views_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE TABLE public.t (id int PRIMARY KEY, v int)", "CREATE VIEW public.z_base AS SELECT id, v FROM t",
+            "CREATE VIEW public.m_mid AS SELECT id FROM z_base WHERE v > 0",
+            "CREATE VIEW public.a_top AS SELECT count(*) AS n FROM m_mid"});
+  FreshDatabase(dst, "it_views_dst");
+  std::string plan = WritePlan("views", Endpoint("src", src, "it_views_src") + Endpoint("dst", dst, "it_views_dst") +
+                                            "migration m {\n  from = src\n  to = dst\n  stages = [schema]\n"
+                                            "  objects {\n    schema public\n  }\n}\n");
+  auto r = RunFerry({"apply", plan});
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  auto d = Admin(dst, "it_views_dst");
+  ASSERT_NE(d, nullptr);
+  auto n = d->Query("SELECT count(*) FROM pg_views WHERE schemaname = 'public'");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->rows[0][0], "3");
+}
+
 // Names the schema stages would create that the destination uses for something else are a
 // precheck failure, before anything is written: here someone else's index holds the name
 // Ferry gives o's index (PostgreSQL index names are per schema).
