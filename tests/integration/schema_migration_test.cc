@@ -256,6 +256,23 @@ TEST_P(SchemaMigration, CreatesWhatTheTypeMapPromises) {
     ASSERT_NE(gen, nullptr);
     EXPECT_NE(gen->generated, "") << "the generated column lost its expression";
   }
+  // Defaults and comments carried over (spelled the destination's way).
+  auto default_of = [&](const char* col) {
+    const runtime::Column* c = every->FindColumn(col);
+    return c == nullptr || !c->default_expr ? std::string("<none>") : *c->default_expr;
+  };
+  bool pg_dst = dst_.engine == Engine::kPostgres;
+  EXPECT_EQ(default_of("t_int"), "42");
+  EXPECT_EQ(default_of("t_varchar"), pg_dst ? "'it''s'::character varying" : "'it''s'");
+  const runtime::Column* text_col = every->FindColumn("t_text");
+  ASSERT_NE(text_col, nullptr);
+  EXPECT_EQ(text_col->comment, "long text");
+  // The foreign key points at the migrated parent, with its action.
+  ASSERT_EQ(every->foreign_keys.size(), 1u);
+  EXPECT_EQ(every->foreign_keys[0].ref_schema, dst_schema_);
+  EXPECT_EQ(every->foreign_keys[0].ref_table, "parent");
+  EXPECT_EQ(every->foreign_keys[0].on_delete, "SET NULL");
+
   const runtime::Table* hostile = dst_cat->FindTable(dst_schema_, kHostileTable);
   ASSERT_NE(hostile, nullptr) << "the table with a hostile name did not survive";
   EXPECT_NE(hostile->FindColumn("ünïcode 表"), nullptr);
