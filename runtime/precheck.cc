@@ -62,13 +62,78 @@ struct MysqlGrants {
   std::set<std::tuple<std::string, std::string, std::string>> table;
 
   bool Has(const std::string& priv, const std::string& s, const std::string& t = "") const {
-    if (global.count(priv)) return true;
+    const bool any = priv != "GRANT OPTION";  // ALL PRIVILEGES holds everything but that
+    if (global.count(priv) || (any && global.count("ALL PRIVILEGES"))) return true;
     for (const auto& [pattern, p] : schema) {
-      if (p == priv && LikeMatch(pattern, s)) return true;
+      if ((p == priv || (any && p == "ALL PRIVILEGES")) && LikeMatch(pattern, s)) return true;
     }
-    return !t.empty() && table.count({s, t, priv}) > 0;
+    return !t.empty() && (table.count({s, t, priv}) > 0 || (any && table.count({s, t, "ALL PRIVILEGES"}) > 0));
   }
 };
+
+// Backquoted names in order: `a`.`b` → {a, b} (`` inside a name is one backquote).
+std::vector<std::string> Backquoted(std::string_view s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '`') continue;
+    std::string name;
+    for (++i; i < s.size(); ++i) {
+      if (s[i] == '`') {
+        if (i + 1 < s.size() && s[i + 1] == '`') {
+          name += '`';
+          ++i;
+          continue;
+        }
+        break;
+      }
+      name += s[i];
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
+// One line of SHOW GRANTS into *g: `GRANT SELECT, INSERT ON `db`.* TO …`; a role granted to
+// the role (`GRANT `r2` TO …`) is queued.
+void AddGrant(const std::string& line, MysqlGrants* g, std::vector<std::string>* roles) {
+  if (line.rfind("GRANT ", 0) != 0) return;
+  size_t on = line.find(" ON "), to = line.find(" TO ");
+  if (to == std::string::npos) return;
+  if (on == std::string::npos || on > to) {
+    for (const auto& r : Backquoted(line.substr(6, to - 6))) roles->push_back(r);
+    return;
+  }
+  std::string privs = line.substr(6, on - 6), object = line.substr(on + 4, to - on - 4);
+  std::vector<std::string> list;
+  int depth = 0;
+  std::string cur;
+  for (char ch : privs) {  // INSERT (`a`, `b`) holds commas of its own
+    if (ch == '(') ++depth;
+    if (ch == ')') --depth;
+    if (ch == ',' && depth == 0) {
+      list.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += ch;
+  }
+  list.push_back(cur);
+  bool grant_option = line.find(" WITH GRANT OPTION") != std::string::npos;
+  auto names = Backquoted(object);
+  for (std::string p : list) {
+    while (!p.empty() && p.front() == ' ') p.erase(0, 1);
+    if (size_t paren = p.find(" ("); paren != std::string::npos) continue;  // column grants: not enough
+    if (p == "ALL PRIVILEGES" || p == "ALL") p = "ALL PRIVILEGES";
+    if (object == "*.*") {
+      g->global.insert(p);
+      if (grant_option) g->global.insert("GRANT OPTION");
+    } else if (names.size() == 1) {
+      g->schema.emplace_back(names[0], p);
+    } else if (names.size() >= 2) {
+      g->table.insert({names[0], names[1], p});
+    }
+  }
+}
 
 StatusOr<MysqlGrants> ReadMysqlGrants(Connection& c) {
   MysqlGrants g;
@@ -86,6 +151,28 @@ StatusOr<MysqlGrants> ReadMysqlGrants(Connection& c) {
   for (auto& r : s.rows) g.schema.emplace_back(r[0].value_or(""), r[1].value_or(""));
   FERRY_ASSIGN_OR_RETURN(auto t, c.Query("SELECT TABLE_SCHEMA, TABLE_NAME, PRIVILEGE_TYPE FROM information_schema.TABLE_PRIVILEGES WHERE GRANTEE = " + grantee));
   for (auto& r : t.rows) g.table.insert({r[0].value_or(""), r[1].value_or(""), r[2].value_or("")});
+  // information_schema leaves out what the session's active roles grant: read their GRANTs.
+  auto role = c.Query("SELECT CURRENT_ROLE()");
+  if (role.ok() && !role->rows.empty() && role->rows[0][0] && *role->rows[0][0] != "NONE") {
+    std::vector<std::string> pending, seen;
+    std::string roles = *role->rows[0][0];  // MariaDB: r; MySQL 8: `r`@`%`,`s`@`%`
+    for (size_t start = 0; start <= roles.size();) {
+      size_t comma = roles.find(',', start);
+      pending.push_back(roles.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    while (!pending.empty() && seen.size() < 32) {
+      std::string r = pending.back();
+      pending.pop_back();
+      if (std::find(seen.begin(), seen.end(), r) != seen.end()) continue;
+      seen.push_back(r);
+      std::string who = r.find('`') != std::string::npos ? r : QuoteIdent(c.engine(), r);
+      auto grants = c.Query("SHOW GRANTS FOR " + who);
+      if (!grants.ok()) continue;
+      for (const auto& row : grants->rows) AddGrant(row[0].value_or(""), &g, &pending);
+    }
+  }
   return g;
 }
 

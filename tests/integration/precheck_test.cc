@@ -152,6 +152,27 @@ TEST(Precheck, MissingSourcePrivilegeNamesTheGrant) {
   EXPECT_NE(detail.find("REPLICATION CLIENT"), std::string::npos) << detail;
 }
 
+TEST(Precheck, PrivilegesHeldThroughADefaultRoleCount) {
+  Server s = Mariadb();
+  SetupMariadbShop(s, "it_pc_role");
+  auto admin = Admin(s);
+  ASSERT_NE(admin, nullptr);
+  Exec(*admin, {"DROP USER IF EXISTS 'it_roled'@'%'", "DROP ROLE IF EXISTS it_pc_reader",
+                "CREATE ROLE it_pc_reader", "GRANT SELECT, SHOW VIEW ON `it_pc_role`.* TO it_pc_reader",
+                "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO it_pc_reader",
+                "CREATE USER 'it_roled'@'%' IDENTIFIED BY '" + Password() + "'",
+                "GRANT it_pc_reader TO 'it_roled'@'%'", "SET DEFAULT ROLE it_pc_reader FOR 'it_roled'@'%'"});
+  FreshDatabase(Postgres(), "it_pc_role_dst");
+  std::string src = Endpoint("src", s, "");
+  src.replace(src.find("user = \"ferry\""), 14, "user = \"it_roled\"");
+  std::string plan = WritePlan("role", src + Endpoint("dst", Postgres(), "it_pc_role_dst") +
+                                           Migration("[schema, full, incremental]", "    schema it_pc_role\n",
+                                                     "  triggers = with_schema\n"));
+  auto j = Precheck(plan);
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P110", &detail), "pass") << detail;
+}
+
 TEST(Precheck, MissingDestinationPrivilege) {
   Server d = Postgres();
   SetupMariadbShop(Mariadb(), "it_pc_dpriv");
