@@ -12,28 +12,6 @@ namespace {
 
 using Sev = Problem::Severity;
 
-// Reads `name` `name` … tokens: backquoted identifiers, in order, from a GRANT's object.
-std::vector<std::string> Backquoted(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '`') continue;
-    std::string name;
-    for (++i; i < s.size(); ++i) {
-      if (s[i] == '`') {
-        if (i + 1 < s.size() && s[i + 1] == '`') {
-          name += '`';
-          ++i;
-          continue;
-        }
-        break;
-      }
-      name += s[i];
-    }
-    out.push_back(name);
-  }
-  return out;
-}
-
 // Every quoted credential in an account statement: the literal after PASSWORD, AS or USING
 // (`IDENTIFIED BY PASSWORD '*…'`, `IDENTIFIED WITH x AS '$A$…'`, `IDENTIFIED VIA ed25519
 // USING '…'`, several with OR). Each is masked wherever the statement is shown.
@@ -211,7 +189,7 @@ class Accounts {
       for (const char* kind : {"PROCEDURE ", "FUNCTION ", "PACKAGE BODY ", "PACKAGE "}) {
         if (object.rfind(kind, 0) == 0) prefix = kind;
       }
-      auto names = Backquoted(object.substr(prefix.size()));
+      auto names = BackquotedNames(object.substr(prefix.size()));
       if (names.empty()) continue;
       const SchemaMapping* sm = ctx_.selection.FindSchema(names[0]);
       if (sm == nullptr) {

@@ -71,28 +71,6 @@ struct MysqlGrants {
   }
 };
 
-// Backquoted names in order: `a`.`b` → {a, b} (`` inside a name is one backquote).
-std::vector<std::string> Backquoted(std::string_view s) {
-  std::vector<std::string> out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '`') continue;
-    std::string name;
-    for (++i; i < s.size(); ++i) {
-      if (s[i] == '`') {
-        if (i + 1 < s.size() && s[i + 1] == '`') {
-          name += '`';
-          ++i;
-          continue;
-        }
-        break;
-      }
-      name += s[i];
-    }
-    out.push_back(name);
-  }
-  return out;
-}
-
 // One line of SHOW GRANTS into *g: `GRANT SELECT, INSERT ON `db`.* TO …`; a role granted to
 // the role (`GRANT `r2` TO …`) is queued.
 void AddGrant(const std::string& line, MysqlGrants* g, std::vector<std::string>* roles) {
@@ -100,7 +78,7 @@ void AddGrant(const std::string& line, MysqlGrants* g, std::vector<std::string>*
   size_t on = line.find(" ON "), to = line.find(" TO ");
   if (to == std::string::npos) return;
   if (on == std::string::npos || on > to) {
-    for (const auto& r : Backquoted(line.substr(6, to - 6))) roles->push_back(r);
+    for (const auto& r : BackquotedNames(line.substr(6, to - 6))) roles->push_back(r);
     return;
   }
   std::string privs = line.substr(6, on - 6), object = line.substr(on + 4, to - on - 4);
@@ -119,7 +97,7 @@ void AddGrant(const std::string& line, MysqlGrants* g, std::vector<std::string>*
   }
   list.push_back(cur);
   bool grant_option = line.find(" WITH GRANT OPTION") != std::string::npos;
-  auto names = Backquoted(object);
+  auto names = BackquotedNames(object);
   for (std::string p : list) {
     while (!p.empty() && p.front() == ' ') p.erase(0, 1);
     if (size_t paren = p.find(" ("); paren != std::string::npos) continue;  // column grants: not enough

@@ -59,4 +59,25 @@ std::string QuoteLiteral(ir::Engine engine, std::string_view text) {
   return out;
 }
 
+std::vector<std::string> BackquotedNames(std::string_view s) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '`') continue;
+    std::string name;
+    for (++i; i < s.size(); ++i) {
+      if (s[i] == '`') {
+        if (i + 1 < s.size() && s[i + 1] == '`') {
+          name += '`';
+          ++i;
+          continue;
+        }
+        break;
+      }
+      name += s[i];
+    }
+    out.push_back(name);
+  }
+  return out;
+}
+
 }  // namespace ferry::runtime

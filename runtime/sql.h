@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "compiler/ir.h"
 
@@ -18,5 +19,9 @@ std::string QuoteIdent(ir::Engine engine, std::string_view name);
 std::string QuoteName(ir::Engine engine, std::string_view schema, std::string_view table);
 // 'it''s' (the MySQL family also escapes backslashes; PostgreSQL uses E'' only when needed).
 std::string QuoteLiteral(ir::Engine engine, std::string_view text);
+
+// The backquoted names in MySQL text, in order: "GRANT … ON `db`.`t`" → {db, t}; a doubled
+// backquote inside a name is one backquote.
+std::vector<std::string> BackquotedNames(std::string_view text);
 
 }  // namespace ferry::runtime
