@@ -72,20 +72,26 @@ Status EnsureMeta(Connection& dst) {
   return Status::Ok();
 }
 
-Status RecordObject(Connection& dst, const std::string& migration, const std::string& object, ObjectState state) {
+Status RecordObjects(Connection& dst, const std::string& migration, const std::vector<std::string>& objects,
+                     ObjectState state) {
+  if (objects.empty()) return Status::Ok();
   ir::Engine e = dst.engine();
   std::string s = state == ObjectState::kDone ? "done" : "creating";
-  std::string values = fmt::format("({}, {}, {}, {})", QuoteLiteral(e, Key(migration, object)), QuoteLiteral(e, migration),
-                                   QuoteLiteral(e, object), QuoteLiteral(e, s));
+  std::string values;
+  for (const auto& object : objects) {
+    if (!values.empty()) values += ", ";
+    values += fmt::format("({}, {}, {}, {})", QuoteLiteral(e, Key(migration, object)), QuoteLiteral(e, migration),
+                          QuoteLiteral(e, object), QuoteLiteral(e, s));
+  }
   std::string sql = ir::IsMysqlFamily(e)
-                        ? fmt::format("INSERT INTO {} (object_key, migration, object, state) VALUES {} ON DUPLICATE KEY UPDATE "
-                                      "state = VALUES(state), updated_at = CURRENT_TIMESTAMP(6)",
+                        ? fmt::format("INSERT INTO {} (object_key, migration, object, state) VALUES {} ON DUPLICATE "
+                                      "KEY UPDATE state = VALUES(state), updated_at = CURRENT_TIMESTAMP(6)",
                                       Table(e), values)
-                        : fmt::format("INSERT INTO {} (object_key, migration, object, state) VALUES {} ON CONFLICT (object_key) "
-                                      "DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
+                        : fmt::format("INSERT INTO {} (object_key, migration, object, state) VALUES {} ON CONFLICT "
+                                      "(object_key) DO UPDATE SET state = EXCLUDED.state, updated_at = now()",
                                       Table(e), values);
   Status st = dst.Execute(sql);
-  if (!st.ok()) return st.Prefix("recording " + object + " in ferry_meta");
+  if (!st.ok()) return st.Prefix("recording the schema stage's objects in ferry_meta");
   return Status::Ok();
 }
 

@@ -1,15 +1,16 @@
 // ferry_meta: the run state Ferry keeps in the destination (DESIGN.md "Runtime semantics"),
 // so that resuming needs nothing but the destination itself.
 //
-// Today it records the objects the schema stages create, per migration: an intent row is
-// written before each DDL statement and marked done after it, so a run killed between the
-// two (MySQL-family DDL commits on its own) still knows the object is its own. Precheck
+// Today it records the objects the schema stages create, per migration: intent rows are
+// written before a batch of DDL statements runs and marked done after it, so a run killed in
+// between (MySQL-family DDL commits on its own) still knows the objects are its own. Precheck
 // then treats those objects as "ours, resume" rather than as conflicts. The full load's
 // runs, chunks and stream positions will live in the same schema.
 #pragma once
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "compiler/ir.h"
 #include "runtime/connection.h"
@@ -31,6 +32,8 @@ StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::s
 Status EnsureMeta(Connection& dst);
 
 enum class ObjectState { kCreating, kDone };
-Status RecordObject(Connection& dst, const std::string& migration_key, const std::string& object, ObjectState state);
+// Records objects of the migration in one statement (an upsert of their state).
+Status RecordObjects(Connection& dst, const std::string& migration_key, const std::vector<std::string>& objects,
+                     ObjectState state);
 
 }  // namespace ferry::runtime
