@@ -206,9 +206,17 @@ int main(int argc, char** argv) {
   precheck->add_option("--migration", precheck_opts.migration, "only this migration of the plan");
 
   ferry::cli::RunOptions apply_opts;
-  CLI::App* apply = app.add_subcommand("apply", "Run the plan: precheck, then its stages");
+  CLI::App* apply = app.add_subcommand("apply", "Run the plan: precheck, then its stages (resumable)");
   apply->add_option("PLAN", apply_opts.plan, "plan file")->required();
   apply->add_option("--migration", apply_opts.migration, "only this migration of the plan");
+  apply->add_option("--format", apply_opts.format, "text, or json for progress as JSON lines")
+      ->check(CLI::IsMember({"text", "json"}));
+
+  ferry::cli::RunOptions status_opts;
+  CLI::App* status = app.add_subcommand("status", "Show a migration's stages, tables and progress from ferry_meta");
+  status->add_option("PLAN", status_opts.plan, "plan file")->required();
+  status->add_option("--migration", status_opts.migration, "only this migration of the plan");
+  status->add_option("--format", status_opts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
   try {
     app.parse(argc, argv);
@@ -237,7 +245,9 @@ int main(int argc, char** argv) {
   }
   if (*apply) {
     apply_opts.color = UseColor(stdout);
+    apply_opts.tty = apply_opts.format == "text" && isatty(fileno(stdout)) != 0;
     return ferry::cli::Apply(apply_opts);
   }
+  if (*status) return ferry::cli::Status(status_opts);
   return kExitUsage;
 }

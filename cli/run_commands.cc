@@ -2,13 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdio>
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <vector>
 
 #include "compiler/driver.h"
 #include "compiler/emit.h"
 #include "runtime/context.h"
+#include "runtime/lease.h"
+#include "runtime/load/full_load.h"
+#include "runtime/meta.h"
 #include "runtime/dry_run.h"
 #include "runtime/precheck.h"
 #include "runtime/schema_stage.h"
@@ -68,6 +74,78 @@ void PrintSideErrors(const runtime::MigrationContext& ctx) {
     if (!st->ok()) fmt::print(stderr, "ferry: {}\n", st->ToString());
   }
 }
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+std::string Human(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    ++u;
+  }
+  return fmt::format("{:.1f} {}", bytes, units[u]);
+}
+
+// Progress: redrawn in place on a terminal, JSON lines with --format json, otherwise a line
+// per table when it completes and a summary every 10 seconds.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(const RunOptions& o, std::string migration) : o_(o), migration_(std::move(migration)) {}
+  void operator()(const std::vector<runtime::TableProgress>& tables, double secs, bool final) {
+    if (o_.format == "json") {
+      nlohmann::json j = {{"event", final ? "load_done" : "progress"}, {"migration", migration_}, {"seconds", secs}};
+      for (const auto& t : tables) {
+        j["tables"].push_back({{"table", t.table}, {"rows", t.rows}, {"bytes", t.bytes}, {"chunks_done", t.chunks_done},
+                               {"chunks", t.chunks}});
+      }
+      fmt::print("{}\n", j.dump());
+      std::fflush(stdout);
+      return;
+    }
+    int64_t rows = 0, bytes = 0;
+    for (const auto& t : tables) {
+      rows += t.rows;
+      bytes += t.bytes;
+    }
+    if (o_.tty) {
+      if (drawn_ > 0) fmt::print("\x1b[{}A", drawn_);
+      drawn_ = 0;
+      for (const auto& t : tables) {
+        double frac = t.chunks == 0 ? 1.0 : static_cast<double>(t.chunks_done) / t.chunks;
+        int width = 24, fill = static_cast<int>(frac * width);
+        double rate = secs > 0 ? static_cast<double>(t.rows) / secs : 0;
+        int64_t left = std::max<int64_t>(0, t.rows_estimate - t.rows);
+        std::string eta = frac >= 1.0 ? "done" : rate > 0 ? fmt::format("ETA {:.0f}s", static_cast<double>(left) / rate) : "";
+        fmt::print("\x1b[2K  {:<32} [{}{}] {:>10} rows {:>10} {:>9.0f} rows/s {}\n", t.table, std::string(fill, '#'),
+                   std::string(width - fill, '.'), t.rows, Human(static_cast<double>(t.bytes)), rate, eta);
+        ++drawn_;
+      }
+      std::fflush(stdout);
+      return;
+    }
+    for (const auto& t : tables) {
+      if (t.chunks_done == t.chunks && !reported_[t.table]) {
+        reported_[t.table] = true;
+        fmt::print("load         done     {} ({} rows, {})\n", t.table, t.rows, Human(static_cast<double>(t.bytes)));
+      }
+    }
+    if (final || secs - last_ >= 10) {
+      last_ = secs;
+      fmt::print("load         {:.0f}s: {} rows, {}, {:.0f} rows/s\n", secs, rows, Human(static_cast<double>(bytes)),
+                 secs > 0 ? static_cast<double>(rows) / secs : 0.0);
+    }
+    std::fflush(stdout);
+  }
+
+ private:
+  const RunOptions& o_;
+  std::string migration_;
+  int drawn_ = 0;
+  double last_ = 0;
+  std::map<std::string, bool> reported_;
+};
 
 }  // namespace
 
@@ -129,12 +207,11 @@ int Apply(const RunOptions& o) {
   auto migrations = Migrations(c->plan, o, &exit);
   for (const ir::Migration* m : migrations) {
     for (auto t : m->types) {
-      if (t != ir::MigrationType::kSchema) {
+      if (t == ir::MigrationType::kIncremental) {
         fmt::print(stderr,
-                   "ferry: migration {} ({}) stages {}: this version of ferry runs only the schema stages "
-                   "(stages = [schema]); full and incremental migration are not implemented yet. Nothing was "
-                   "connected to.\n",
-                   m->name, m->origin.loc, t == ir::MigrationType::kFull ? "full" : "incremental");
+                   "ferry: migration {} ({}) stages incremental: this version of ferry runs the schema and full "
+                   "stages; incremental migration is not implemented yet. Nothing was connected to.\n",
+                   m->name, m->origin.loc);
         return kExitRuntime;
       }
     }
@@ -173,6 +250,17 @@ int Apply(const RunOptions& o) {
       fmt::print(stderr, "ferry: {}\n", dst.status().ToString());
       return kExitRuntime;
     }
+    // One apply of a migration at a time: a lease in ferry_meta, renewed while this runs.
+    auto lease = runtime::Lease::Take(*opts, ctx->migration_key);
+    if (!lease.ok()) {
+      fmt::print(stderr, "ferry: migration {}: {}\n", m->name, lease.status().ToString());
+      return kExitRuntime;
+    }
+    std::signal(SIGINT, OnStopSignal);
+    std::signal(SIGTERM, OnStopSignal);
+    auto record = [&](const char* state, const std::string& stage, const std::string& error) {
+      (void)runtime::RecordRun(**dst, ctx->migration_key, state, stage, error);
+    };
     runtime::SchemaStageOptions sopts;
     int created = 0, kept = 0;
     sopts.on_statement = [&](const runtime::DdlStatement& d, const std::string& action) {
@@ -182,16 +270,128 @@ int Apply(const RunOptions& o) {
       fmt::print("{:<12} {:<8} {}\n", ir::Name(d.stage), action, d.Object());
       std::fflush(stdout);
     };
-    for (auto stage : {ir::StageKind::kSchemaPre, ir::StageKind::kSchemaPost}) {
-      runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, stage, sopts);
-      if (!st.ok()) {
-        fmt::print(stderr, "ferry: migration {}: {}\n", m->name, st.ToString());
-        return kExitRuntime;
+    const bool schema = m->Has(ir::MigrationType::kSchema), full = m->Has(ir::MigrationType::kFull);
+    auto fail = [&](const std::string& stage, const runtime::Status& st) {
+      bool stopped = st.code() == runtime::Code::kCancelled;
+      record(stopped ? "stopped" : "failed", stage, st.ToString());
+      fmt::print(stderr, "ferry: migration {}: {}\n", m->name, st.ToString());
+      return kExitRuntime;
+    };
+    if (schema) {
+      record("running", "schema.pre", "");
+      runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPre, sopts);
+      if (!st.ok()) return fail("schema.pre", st);
+    }
+    if (full) {
+      record("running", "load", "");
+      ProgressPrinter printer(o, m->name);
+      runtime::LoadOptions lopts;
+      lopts.stop = &g_stop;
+      lopts.on_progress = [&](const std::vector<runtime::TableProgress>& t, double secs, bool final) {
+        printer(t, secs, final);
+      };
+      runtime::Status st = runtime::RunFullLoad(*ctx, lopts);
+      if (!st.ok()) return fail("load", st);
+    }
+    if (schema) {
+      record("running", "schema.post", "");
+      runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPost, sopts);
+      if (!st.ok()) return fail("schema.post", st);
+    }
+    record("done", full ? "load" : "schema.post", "");
+    if (schema) {
+      fmt::print("migration {}: schema stages done ({} statements run, {} objects already there)\n", m->name, created,
+                 kept);
+    }
+    fmt::print("migration {}: done\n", m->name);
+  }
+  return exit;
+}
+
+int Status(const RunOptions& o) {
+  int exit = kExitOk;
+  auto c = CompileForRun(o, &exit);
+  if (!c) return exit;
+  auto migrations = Migrations(c->plan, o, &exit);
+  nlohmann::json all = nlohmann::json::array();
+  for (const ir::Migration* m : migrations) {
+    const ir::Endpoint* src = c->plan.FindEndpoint(m->from);
+    const ir::Endpoint* dst = c->plan.FindEndpoint(m->to);
+    std::string key = runtime::MigrationKey(*m, *src);
+    auto opts = runtime::OptionsFor(*dst);
+    if (!opts.ok()) {
+      fmt::print(stderr, "ferry: {}\n", opts.status().ToString());
+      return kExitRuntime;
+    }
+    auto conn = runtime::Connect(*opts);
+    if (!conn.ok()) {
+      fmt::print(stderr, "ferry: {}\n", conn.status().ToString());
+      return kExitRuntime;
+    }
+    (void)(*conn)->SetReadOnly();
+    auto run = runtime::ReadRun(**conn, key);
+    auto chunks = runtime::ReadChunks(**conn, key);
+    auto objects = runtime::ReadCreatedObjects(**conn, key);
+    if (!run.ok() || !chunks.ok() || !objects.ok()) {
+      const runtime::Status& st = !run.ok() ? run.status() : !chunks.ok() ? chunks.status() : objects.status();
+      fmt::print(stderr, "ferry: migration {}: {}\n", m->name, st.ToString());
+      return kExitRuntime;
+    }
+    struct Agg {
+      int chunks = 0, done = 0;
+      int64_t rows = 0, bytes = 0;
+    };
+    std::map<std::string, Agg> tables;
+    for (const auto& ch : *chunks) {
+      Agg& a = tables[ch.table];
+      ++a.chunks;
+      if (ch.done) {
+        ++a.done;
+        a.rows += ch.rows;
+        a.bytes += ch.bytes;
       }
     }
-    fmt::print("migration {}: schema stages done ({} statements run, {} objects already there)\n", m->name, created,
-               kept);
+    if (o.format == "json") {
+      nlohmann::json j = {{"migration", m->name}, {"schema_objects", objects->size()}};
+      if (*run) {
+        j["state"] = (*run)->state;
+        j["stage"] = (*run)->stage;
+        j["error"] = (*run)->error;
+        j["started_at"] = (*run)->started_at;
+        j["updated_at"] = (*run)->updated_at;
+        j["running"] = (*run)->lease_live;
+        if ((*run)->lease_live) j["holder"] = (*run)->lease_owner;
+      } else {
+        j["state"] = "never run";
+      }
+      j["tables"] = nlohmann::json::array();
+      for (const auto& [name, a] : tables) {
+        j["tables"].push_back({{"table", name}, {"chunks", a.chunks}, {"chunks_done", a.done}, {"rows", a.rows},
+                               {"bytes", a.bytes}});
+      }
+      all.push_back(j);
+      continue;
+    }
+    fmt::print("migration {} ({} -> {})\n", m->name, m->from, m->to);
+    if (!*run) {
+      fmt::print("  never run against {}\n", m->to);
+      continue;
+    }
+    const runtime::RunRecord& r = **run;
+    fmt::print("  state    {}{} (stage {}, since {}, last update {})\n", r.state,
+               r.lease_live ? " — " + r.lease_owner + " is running it" : "", r.stage, r.started_at, r.updated_at);
+    if (!r.error.empty()) fmt::print("  error    {}\n", r.error);
+    fmt::print("  schema   {} objects created\n", objects->size());
+    int64_t rows = 0, bytes = 0;
+    for (const auto& [name, a] : tables) {
+      rows += a.rows;
+      bytes += a.bytes;
+      fmt::print("  load     {:<40} {:>4}/{:<4} chunks {:>12} rows {:>10}\n", name, a.done, a.chunks, a.rows,
+                 Human(static_cast<double>(a.bytes)));
+    }
+    if (!tables.empty()) fmt::print("  total    {} rows, {}\n", rows, Human(static_cast<double>(bytes)));
   }
+  if (o.format == "json") fmt::print("{}\n", nlohmann::json{{"format_version", ir::kFormatVersion}, {"status", all}}.dump(2));
   return exit;
 }
 

@@ -11,10 +11,12 @@ struct RunOptions {
   std::string format = "text";  // text or json
   std::string migration;        // empty: every migration of the plan, in order
   bool color = false;
+  bool tty = false;             // progress redrawn in place
 };
 
 int Precheck(const RunOptions& options);
 int DryRun(const RunOptions& options);
 int Apply(const RunOptions& options);
+int Status(const RunOptions& options);
 
 }  // namespace ferry::cli

@@ -40,6 +40,10 @@ int Result::Column(std::string_view name) const {
   return -1;
 }
 
+Status Connection::CopyIn(std::string_view, std::string_view) {
+  return Status(Code::kUnimplemented, "COPY FROM STDIN is PostgreSQL's");
+}
+
 Status Connection::SetReadOnly() {
   if (engine() == ir::Engine::kPostgres) {
     return Execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");

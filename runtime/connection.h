@@ -63,6 +63,9 @@ class Connection {
   virtual Status Execute(std::string_view sql) = 0;
   // Runs one statement and returns all its rows.
   virtual StatusOr<Result> Query(std::string_view sql) = 0;
+  // PostgreSQL: runs `COPY … FROM STDIN` and sends `data` (COPY text format) to it. Part of
+  // the surrounding transaction. Other engines: kUnimplemented.
+  virtual Status CopyIn(std::string_view copy_sql, std::string_view data);
 
   // Transactions (the MySQL family commits DDL implicitly; PostgreSQL does not).
   Status Begin() { return Execute(engine() == ir::Engine::kPostgres ? "BEGIN" : "START TRANSACTION"); }

@@ -2,7 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstdint>
+
+#include <unistd.h>
 
 #include "runtime/sql.h"
 
@@ -31,9 +36,17 @@ bool Exists(Connection& dst) {
 }  // namespace
 
 std::string MigrationKey(const ir::Migration& m, const ir::Endpoint& source) {
-  return fmt::format("{} from {}://{}:{}/{}", m.name, ir::Name(source.engine),
+  // The schemas it writes, as the plan names them: two plans that move the same source's
+  // data to different places are different migrations, even when both call theirs `m`.
+  std::vector<std::string> targets;
+  for (const auto& r : m.objects) {
+    if (!r.exclude) targets.push_back(r.target.empty() ? r.source : r.target);
+  }
+  std::sort(targets.begin(), targets.end());
+  return fmt::format("{} from {}://{}:{}/{} into {}", m.name, ir::Name(source.engine),
                      source.host.empty() ? source.instance : source.host,
-                     source.port != 0 ? source.port : ir::DefaultPort(source.engine), source.database);
+                     source.port != 0 ? source.port : ir::DefaultPort(source.engine), source.database,
+                     fmt::join(targets, ","));
 }
 
 StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration) {
@@ -54,21 +67,32 @@ Status EnsureMeta(Connection& dst) {
   // beforehand must not need CREATE on the database.
   if (Exists(dst)) return Status::Ok();
   ir::Engine e = dst.engine();
+  bool my = ir::IsMysqlFamily(e);
   std::string schema = QuoteIdent(e, kMetaSchema);
-  Status st = dst.Execute(ir::IsMysqlFamily(e)
-                              ? "CREATE DATABASE IF NOT EXISTS " + schema + " DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                              : "CREATE SCHEMA IF NOT EXISTS " + schema);
-  if (st.ok()) {
-    st = dst.Execute(ir::IsMysqlFamily(e)
-                         ? "CREATE TABLE IF NOT EXISTS " + Table(e) +
-                               " (object_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, object text NOT "
-                               "NULL, state varchar(16) NOT NULL, updated_at timestamp(6) NOT NULL DEFAULT "
-                               "CURRENT_TIMESTAMP(6)) ENGINE=InnoDB"
-                         : "CREATE TABLE IF NOT EXISTS " + Table(e) +
-                               " (object_key char(16) PRIMARY KEY, migration text NOT NULL, object text NOT NULL, state "
-                               "text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())");
+  std::string ts = my ? "timestamp(6)" : "timestamptz";
+  std::string now = my ? "CURRENT_TIMESTAMP(6)" : "now()";
+  std::string tail = my ? " ENGINE=InnoDB" : "";
+  std::vector<std::string> ddl = {
+      my ? "CREATE DATABASE IF NOT EXISTS " + schema + " DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+         : "CREATE SCHEMA IF NOT EXISTS " + schema,
+      "CREATE TABLE IF NOT EXISTS " + QuoteName(e, kMetaSchema, "runs") +
+          " (run_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, state varchar(16) NOT NULL, stage "
+          "varchar(32) NOT NULL, error text, started_at " + ts + " NOT NULL DEFAULT " + now + ", updated_at " + ts +
+          " NOT NULL DEFAULT " + now + ", lease_owner text, lease_host text, lease_pid bigint, lease_expires " + ts +
+          " NULL)" + tail,
+      "CREATE TABLE IF NOT EXISTS " + QuoteName(e, kMetaSchema, "chunks") +
+          " (chunk_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, src_table text NOT NULL, chunk_no int "
+          "NOT NULL, lo text NOT NULL, hi text NOT NULL, state varchar(16) NOT NULL, rows_copied bigint NOT NULL "
+          "DEFAULT 0, bytes_copied bigint NOT NULL DEFAULT 0, updated_at " + ts + " NOT NULL DEFAULT " + now + ")" + tail,
+      // The objects table last: Exists() looks for it, so a half-made ferry_meta is finished.
+      "CREATE TABLE IF NOT EXISTS " + Table(e) +
+          " (object_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, object text NOT NULL, state "
+          "varchar(16) NOT NULL, updated_at " + ts + " NOT NULL DEFAULT " + now + ")" + tail,
+  };
+  for (const auto& sql : ddl) {
+    Status st = dst.Execute(sql);
+    if (!st.ok()) return st.Prefix("creating ferry_meta in the destination (the precheck's privileges item lists what it needs)");
   }
-  if (!st.ok()) return st.Prefix("creating ferry_meta in the destination (the precheck's privileges item lists what it needs)");
   return Status::Ok();
 }
 
@@ -93,6 +117,166 @@ Status RecordObjects(Connection& dst, const std::string& migration, const std::v
   Status st = dst.Execute(sql);
   if (!st.ok()) return st.Prefix("recording the schema stage's objects in ferry_meta");
   return Status::Ok();
+}
+
+namespace {
+
+std::string Now(ir::Engine e) { return ir::IsMysqlFamily(e) ? "CURRENT_TIMESTAMP(6)" : "now()"; }
+std::string Later(ir::Engine e, int seconds) {
+  return ir::IsMysqlFamily(e) ? fmt::format("CURRENT_TIMESTAMP(6) + INTERVAL {} SECOND", seconds)
+                              : fmt::format("now() + interval '{} seconds'", seconds);
+}
+std::string ChunkKey(const std::string& migration, const std::string& table, int no) {
+  return Key(migration, table + "#" + std::to_string(no));
+}
+std::string Host() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "?";
+  return buf;
+}
+int64_t ToInt(const Value& v) { return v ? std::stoll(*v) : 0; }
+
+}  // namespace
+
+StatusOr<std::vector<ChunkRecord>> ReadChunks(Connection& dst, const std::string& migration) {
+  std::vector<ChunkRecord> out;
+  ir::Engine e = dst.engine();
+  auto r = dst.Query(fmt::format(
+      "SELECT src_table, chunk_no, lo, hi, state, rows_copied, bytes_copied FROM {} WHERE migration = {} ORDER BY "
+      "src_table, chunk_no",
+      QuoteName(e, kMetaSchema, "chunks"), QuoteLiteral(e, migration)));
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) return out;
+    Status st = r.status();
+    return st.Prefix("reading the load's chunks from ferry_meta");
+  }
+  for (const auto& row : r->rows) {
+    ChunkRecord c;
+    c.table = row[0].value_or("");
+    c.no = static_cast<int>(ToInt(row[1]));
+    c.lo = row[2].value_or("");
+    c.hi = row[3].value_or("");
+    c.done = row[4] == "done";
+    c.rows = ToInt(row[5]);
+    c.bytes = ToInt(row[6]);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status PlanChunks(Connection& dst, const std::string& migration, const std::vector<ChunkRecord>& chunks) {
+  ir::Engine e = dst.engine();
+  FERRY_RETURN_IF_ERROR(dst.Begin());
+  for (size_t first = 0; first < chunks.size(); first += 500) {
+    std::string values;
+    for (size_t i = first; i < std::min(chunks.size(), first + 500); ++i) {
+      const ChunkRecord& c = chunks[i];
+      if (!values.empty()) values += ", ";
+      values += fmt::format("({}, {}, {}, {}, {}, {}, 'pending')", QuoteLiteral(e, ChunkKey(migration, c.table, c.no)),
+                            QuoteLiteral(e, migration), QuoteLiteral(e, c.table), c.no, QuoteLiteral(e, c.lo),
+                            QuoteLiteral(e, c.hi));
+    }
+    Status st = dst.Execute(fmt::format("INSERT INTO {} (chunk_key, migration, src_table, chunk_no, lo, hi, state) VALUES {}",
+                                        QuoteName(e, kMetaSchema, "chunks"), values));
+    if (!st.ok()) {
+      (void)dst.Rollback();
+      return st.Prefix("planning the load's chunks in ferry_meta");
+    }
+  }
+  return dst.Commit();
+}
+
+std::string ChunkDoneSql(ir::Engine e, const std::string& migration, const ChunkRecord& c) {
+  return fmt::format("UPDATE {} SET state = 'done', rows_copied = {}, bytes_copied = {}, updated_at = {} WHERE chunk_key = {}",
+                     QuoteName(e, kMetaSchema, "chunks"), c.rows, c.bytes, Now(e),
+                     QuoteLiteral(e, ChunkKey(migration, c.table, c.no)));
+}
+
+StatusOr<bool> AcquireLease(Connection& dst, const std::string& migration, int seconds, LeaseHolder* holder) {
+  ir::Engine e = dst.engine();
+  std::string runs = QuoteName(e, kMetaSchema, "runs");
+  std::string key = QuoteLiteral(e, Key(migration, "run"));
+  std::string me = Host();
+  int64_t pid = getpid();
+  FERRY_RETURN_IF_ERROR(dst.Begin());
+  auto cur = dst.Query(fmt::format(
+      "SELECT lease_owner, lease_host, lease_pid, CASE WHEN lease_expires > {} THEN 1 ELSE 0 END FROM {} WHERE run_key = "
+      "{} FOR UPDATE",
+      Now(e), runs, key));
+  if (!cur.ok()) {
+    (void)dst.Rollback();
+    Status st = cur.status();
+    return st.Prefix("taking the lease in ferry_meta");
+  }
+  if (!cur->rows.empty()) {
+    const Row& row = cur->rows[0];
+    bool live = row[3] == "1" && row[0].has_value();
+    // A holder on this host whose process is gone (killed) holds nothing.
+    if (live && row[1] == me && row[2] && kill(static_cast<pid_t>(std::stoll(*row[2])), 0) != 0 && errno == ESRCH) {
+      live = false;
+    }
+    if (live && !(row[1] == me && row[2] == std::to_string(pid))) {
+      holder->owner = row[0].value_or("?");
+      (void)dst.Rollback();
+      return false;
+    }
+  }
+  std::string owner = fmt::format("{} pid {}", me, pid);
+  std::string sql =
+      cur->rows.empty()
+          ? fmt::format("INSERT INTO {} (run_key, migration, state, stage, lease_owner, lease_host, lease_pid, "
+                        "lease_expires) VALUES ({}, {}, 'running', 'start', {}, {}, {}, {})",
+                        runs, key, QuoteLiteral(e, migration), QuoteLiteral(e, owner), QuoteLiteral(e, me), pid,
+                        Later(e, seconds))
+          : fmt::format("UPDATE {} SET state = 'running', error = NULL, started_at = {}, updated_at = {}, lease_owner = "
+                        "{}, lease_host = {}, lease_pid = {}, lease_expires = {} WHERE run_key = {}",
+                        runs, Now(e), Now(e), QuoteLiteral(e, owner), QuoteLiteral(e, me), pid, Later(e, seconds), key);
+  Status st = dst.Execute(sql);
+  if (!st.ok()) {
+    (void)dst.Rollback();
+    return st.Prefix("taking the lease in ferry_meta");
+  }
+  FERRY_RETURN_IF_ERROR(dst.Commit());
+  return true;
+}
+
+Status RenewLease(Connection& dst, const std::string& migration, int seconds) {
+  ir::Engine e = dst.engine();
+  return dst.Execute(fmt::format("UPDATE {} SET lease_expires = {}, updated_at = {} WHERE run_key = {}",
+                                 QuoteName(e, kMetaSchema, "runs"), Later(e, seconds), Now(e),
+                                 QuoteLiteral(e, Key(migration, "run"))));
+}
+
+Status ReleaseLease(Connection& dst, const std::string& migration) {
+  ir::Engine e = dst.engine();
+  return dst.Execute(fmt::format("UPDATE {} SET lease_expires = NULL, lease_owner = NULL, lease_pid = NULL WHERE run_key = {}",
+                                 QuoteName(e, kMetaSchema, "runs"), QuoteLiteral(e, Key(migration, "run"))));
+}
+
+Status RecordRun(Connection& dst, const std::string& migration, const std::string& state, const std::string& stage,
+                 const std::string& error) {
+  ir::Engine e = dst.engine();
+  return dst.Execute(fmt::format("UPDATE {} SET state = {}, stage = {}, error = {}, updated_at = {} WHERE run_key = {}",
+                                 QuoteName(e, kMetaSchema, "runs"), QuoteLiteral(e, state), QuoteLiteral(e, stage),
+                                 error.empty() ? std::string("NULL") : QuoteLiteral(e, error), Now(e),
+                                 QuoteLiteral(e, Key(migration, "run"))));
+}
+
+StatusOr<std::optional<RunRecord>> ReadRun(Connection& dst, const std::string& migration) {
+  ir::Engine e = dst.engine();
+  auto r = dst.Query(fmt::format(
+      "SELECT state, stage, error, started_at, updated_at, lease_owner, lease_expires, CASE WHEN lease_expires > {} THEN "
+      "1 ELSE 0 END FROM {} WHERE run_key = {}",
+      Now(e), QuoteName(e, kMetaSchema, "runs"), QuoteLiteral(e, Key(migration, "run"))));
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) return std::optional<RunRecord>();
+    return r.status();
+  }
+  if (r->rows.empty()) return std::optional<RunRecord>();
+  const Row& row = r->rows[0];
+  RunRecord rec{row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
+                row[4].value_or(""), row[5].value_or(""), row[6].value_or(""), row[7] == "1"};
+  return std::optional<RunRecord>(rec);
 }
 
 }  // namespace ferry::runtime

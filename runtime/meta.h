@@ -8,6 +8,8 @@
 // runs, chunks and stream positions will live in the same schema.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,9 +21,9 @@ namespace ferry::runtime {
 
 inline constexpr const char* kMetaSchema = "ferry_meta";
 
-// Who "a migration" is across runs: its name and its source ("shop_to_pg from
-// mariadb://10.0.0.5:3306/"), so that two plans that both name their migration `m` never
-// take each other's tables for their own.
+// Who "a migration" is across runs: its name, its source and the schemas it writes ("shop_to_pg
+// from mariadb://10.0.0.5:3306/ into shop_v2"), so that two plans that both name their
+// migration `m` never take each other's tables or chunks for their own.
 std::string MigrationKey(const ir::Migration& m, const ir::Endpoint& source);
 
 // The objects (DdlStatement::Object() keys) that earlier runs of the migration created or
@@ -35,5 +37,45 @@ enum class ObjectState { kCreating, kDone };
 // Records objects of the migration in one statement (an upsert of their state).
 Status RecordObjects(Connection& dst, const std::string& migration_key, const std::vector<std::string>& objects,
                      ObjectState state);
+
+// ---- the full load ----------------------------------------------------------------------
+
+// One key-range chunk of a table. Bounds are the chunk key's values as text (a JSON array,
+// one element a key column); `lo` is exclusive, `hi` inclusive; empty means unbounded.
+struct ChunkRecord {
+  std::string table;  // the source table, "schema.table"
+  int no = 0;
+  std::string lo;
+  std::string hi;
+  bool done = false;
+  int64_t rows = 0;
+  int64_t bytes = 0;
+};
+
+// The chunks planned for the migration (in table, number order); empty when none are.
+StatusOr<std::vector<ChunkRecord>> ReadChunks(Connection& dst, const std::string& migration_key);
+// Stores a table's planned chunks, all pending, in one transaction.
+Status PlanChunks(Connection& dst, const std::string& migration_key, const std::vector<ChunkRecord>& chunks);
+// The statement that marks a chunk done; it runs inside the transaction that writes the
+// chunk's rows, so that rows and checkpoint commit together.
+std::string ChunkDoneSql(ir::Engine engine, const std::string& migration_key, const ChunkRecord& chunk);
+
+// The lease: one `ferry apply` of a migration at a time. Taken when free, expired, or held by
+// a process of this host that no longer runs (a killed apply). *holder says who has it.
+struct LeaseHolder {
+  std::string owner;  // "host pid N since …"
+};
+StatusOr<bool> AcquireLease(Connection& dst, const std::string& migration_key, int seconds, LeaseHolder* holder);
+Status RenewLease(Connection& dst, const std::string& migration_key, int seconds);
+Status ReleaseLease(Connection& dst, const std::string& migration_key);
+
+// The run's state for `ferry status`: running, done, failed, stopped; with the last error.
+Status RecordRun(Connection& dst, const std::string& migration_key, const std::string& state, const std::string& stage,
+                 const std::string& error);
+struct RunRecord {
+  std::string state, stage, error, started_at, updated_at, lease_owner, lease_expires;
+  bool lease_live = false;
+};
+StatusOr<std::optional<RunRecord>> ReadRun(Connection& dst, const std::string& migration_key);
 
 }  // namespace ferry::runtime

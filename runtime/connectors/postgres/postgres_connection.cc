@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,33 @@ class PgConnection final : public Connection {
     if (affected != nullptr && *affected != '\0') r.affected = std::stoll(affected);
     PQclear(res);
     return r;
+  }
+
+  Status CopyIn(std::string_view copy_sql, std::string_view data) override {
+    std::string text(copy_sql);
+    PGresult* res = PQexec(c_, text.c_str());
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+      Status err = Error(res);
+      PQclear(res);
+      return err;
+    }
+    PQclear(res);
+    constexpr size_t kPiece = 1 << 20;
+    for (size_t at = 0; at < data.size(); at += kPiece) {
+      size_t n = std::min(kPiece, data.size() - at);
+      if (PQputCopyData(c_, data.data() + at, static_cast<int>(n)) != 1) {
+        return Status(Code::kUnavailable, "lost the connection during COPY: " + Trim(PQerrorMessage(c_)), "PostgreSQL");
+      }
+    }
+    if (PQputCopyEnd(c_, nullptr) != 1) {
+      return Status(Code::kUnavailable, "lost the connection ending COPY: " + Trim(PQerrorMessage(c_)), "PostgreSQL");
+    }
+    Status st;
+    while (PGresult* r = PQgetResult(c_)) {
+      if (st.ok() && PQresultStatus(r) != PGRES_COMMAND_OK) st = Error(r);
+      PQclear(r);
+    }
+    return st;
   }
 
   Status Init() {

@@ -1,0 +1,39 @@
+// Holds a migration's lease in ferry_meta for as long as it lives: taken at construction
+// (or refused, saying who holds it), renewed on a thread of its own, released at the end.
+// A process killed with SIGKILL leaves its lease to expire; on the same host it is taken
+// over at once, since its process is gone.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "runtime/connection.h"
+
+namespace ferry::runtime {
+
+class Lease {
+ public:
+  static constexpr int kSeconds = 60;
+  // Connects to the destination on its own connection. A refusal is kFailedPrecondition.
+  static StatusOr<std::unique_ptr<Lease>> Take(const ConnectOptions& destination, const std::string& migration_key);
+  ~Lease();
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+ private:
+  Lease(std::unique_ptr<Connection> conn, std::string key);
+  void Renew();
+
+  std::unique_ptr<Connection> conn_;
+  std::string key_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace ferry::runtime

@@ -1,0 +1,207 @@
+#include "runtime/load/values.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "compiler/type_pattern.h"
+#include "runtime/sql.h"
+
+namespace ferry::runtime {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void AppendHex(std::string_view bytes, std::string* out) {
+  for (unsigned char c : bytes) {
+    out->push_back(kHex[c >> 4]);
+    out->push_back(kHex[c & 15]);
+  }
+}
+
+// COPY text format: backslash, tab, newline and carriage return escaped.
+void AppendCopyText(std::string_view v, std::string* out) {
+  for (char c : v) {
+    switch (c) {
+      case '\\': out->append("\\\\"); break;
+      case '\t': out->append("\\t"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      default: out->push_back(c);
+    }
+  }
+}
+
+bool ZeroDate(std::string_view v) {
+  // 0000-00-00, and MySQL's partial zero dates (2024-00-10, 2024-05-00)
+  if (v.size() < 10) return false;
+  return v.substr(0, 4) == "0000" || v.substr(5, 2) == "00" || v.substr(8, 2) == "00";
+}
+
+}  // namespace
+
+ir::ZeroDates ZeroDatesOf(const ir::Plan& plan, const std::string& typemap) {
+  int guard = 0;
+  for (const ir::TypeMap* t = plan.FindTypeMap(typemap); t != nullptr && guard < 64; t = plan.FindTypeMap(t->base), ++guard) {
+    if (t->zero_dates != ir::ZeroDates::kUnset) return t->zero_dates;
+  }
+  return ir::ZeroDates::kUnset;
+}
+
+ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::ZeroDates zero_dates) {
+  ValuePlan p;
+  p.zero_dates = zero_dates;
+  p.select = QuoteIdent(from, c.source->name);
+  auto src = ParseSqlType(c.source->json_alias ? "json" : c.source->type);
+  auto dst = ParseSqlType(c.type);
+  std::string sn = src ? src->name : "", dn = dst ? dst->name : "";
+  bool to_pg = to == ir::Engine::kPostgres, from_pg = from == ir::Engine::kPostgres;
+  if (ir::IsMysqlFamily(from)) {
+    p.date = sn == "date" || sn == "datetime" || sn == "timestamp";
+    bool binary = sn == "binary" || sn == "varbinary" || sn == "tinyblob" || sn == "blob" || sn == "mediumblob" ||
+                  sn == "longblob";
+    if (sn == "float") {
+      // MySQL prints a FLOAT with 6 significant digits (16777217 reads as 16777200); as a
+      // DOUBLE it prints the float's exact value, which reads back to the same float.
+      p.select = fmt::format("CAST({} AS DOUBLE)", QuoteIdent(from, c.source->name));
+    }
+    if (to_pg) {
+      if (sn == "bit") {
+        std::string n = src->args.empty() ? "1" : src->args[0];
+        p.select = fmt::format("LPAD(BIN({}), {}, '0')", QuoteIdent(from, c.source->name), n);
+        p.kind = dn == "boolean" || dn == "bool" ? ValuePlan::Kind::kIntToBool : ValuePlan::Kind::kBitsToPgBits;
+      } else if (dn == "boolean" || dn == "bool") {
+        p.kind = ValuePlan::Kind::kIntToBool;
+      } else if (c.is_set || (sn == "set" && c.type.find("[]") != std::string::npos)) {
+        p.kind = ValuePlan::Kind::kSetToArray;
+      } else if (binary && dn == "bytea") {
+        p.kind = ValuePlan::Kind::kBytesToBytea;
+      }
+    } else if (binary || sn == "bit") {
+      p.kind = ValuePlan::Kind::kBytesToMysql;
+    }
+  } else if (from_pg && !to_pg) {
+    if (sn == "boolean") p.kind = ValuePlan::Kind::kPgBoolToInt;
+    else if (sn == "bytea") p.kind = ValuePlan::Kind::kByteaToBytes;
+    else if (sn == "bit" || sn == "bit varying") p.kind = ValuePlan::Kind::kPgBitsToMysql;
+    else if (sn == "timestamp with time zone" || sn == "time with time zone") p.kind = ValuePlan::Kind::kPgZonedToMysql;
+    else if (sn == "real") p.kind = ValuePlan::Kind::kPgRealToMysql;
+  }
+  return p;
+}
+
+Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::string* out) {
+  const bool pg = to == ir::Engine::kPostgres;
+  if (!value) {
+    out->append(pg ? "\\N" : "NULL");
+    return Status::Ok();
+  }
+  std::string_view v = *value;
+  if (p.date && ZeroDate(v)) {
+    bool keep = !pg && (p.zero_dates == ir::ZeroDates::kKeep || p.zero_dates == ir::ZeroDates::kUnset);
+    if (p.zero_dates == ir::ZeroDates::kNull) {
+      out->append(pg ? "\\N" : "NULL");
+      return Status::Ok();
+    }
+    if (!keep) {
+      return Status(Code::kInvalidArgument,
+                    fmt::format("the zero date {} has no equivalent in the destination (zero_dates = error); set "
+                                "zero_dates = null in the type map to write NULL",
+                                v));
+    }
+  }
+  using K = ValuePlan::Kind;
+  switch (p.kind) {
+    case K::kIntToBool:
+      if (v == "0" || v == "1") {
+        out->push_back(v == "1" ? 't' : 'f');
+        return Status::Ok();
+      }
+      return Status(Code::kInvalidArgument,
+                    fmt::format("the value {} cannot become a boolean; override the column's type (smallint) in the plan",
+                                v));
+    case K::kPgBoolToInt:
+      out->append(v == "t" ? "1" : "0");
+      return Status::Ok();
+    case K::kBitsToPgBits:
+      out->append(v);
+      return Status::Ok();
+    case K::kPgBitsToMysql:
+      out->append("b'").append(v).append("'");
+      return Status::Ok();
+    case K::kSetToArray: {
+      std::string arr = "{";
+      size_t start = 0;
+      while (!v.empty() && start <= v.size()) {
+        size_t comma = v.find(',', start);
+        std::string_view item = v.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        if (arr.size() > 1) arr += ',';
+        arr += '"';
+        for (char ch : item) {
+          if (ch == '"' || ch == '\\') arr += '\\';
+          arr += ch;
+        }
+        arr += '"';
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+      }
+      arr += '}';
+      AppendCopyText(arr, out);
+      return Status::Ok();
+    }
+    case K::kBytesToBytea:
+      out->append("\\\\x");
+      AppendHex(v, out);
+      return Status::Ok();
+    case K::kByteaToBytes:
+      if (v.size() < 2 || v.substr(0, 2) != "\\x") {
+        return Status(Code::kInternal, "bytea arrived in escape format; set bytea_output = hex");
+      }
+      if (v.size() == 2) out->append("''");
+      else out->append("0x").append(v.substr(2));
+      return Status::Ok();
+    case K::kBytesToMysql:
+      if (v.empty()) out->append("''");
+      else {
+        out->append("0x");
+        AppendHex(v, out);
+      }
+      return Status::Ok();
+    case K::kPgZonedToMysql: {
+      std::string_view t = v;
+      for (std::string_view zone : {"+00:00", "+00"}) {
+        if (t.size() > zone.size() && t.substr(t.size() - zone.size()) == zone) {
+          t = t.substr(0, t.size() - zone.size());
+          break;
+        }
+      }
+      out->append(QuoteLiteral(to, t));
+      return Status::Ok();
+    }
+    case K::kPgRealToMysql: {
+      std::string text(v);
+      if (text == "NaN" || text == "Infinity" || text == "-Infinity") {
+        return Status(Code::kInvalidArgument, fmt::format("MySQL has no float value {}", text));
+      }
+      // The float's exact value as a double: MySQL parses a double and range-checks it against
+      // FLT_MAX, which the float's shortest form (3.4028235e38) would exceed.
+      out->append(fmt::format("{}", static_cast<double>(std::strtof(text.c_str(), nullptr))));
+      return Status::Ok();
+    }
+    case K::kAsIs:
+      break;
+  }
+  if (pg) {
+    if (v.find('\0') != std::string_view::npos) {
+      return Status(Code::kInvalidArgument,
+                    "the value holds a NUL byte, which PostgreSQL text cannot store; map the column to bytea");
+    }
+    AppendCopyText(v, out);
+  } else {
+    out->append(QuoteLiteral(to, v));
+  }
+  return Status::Ok();
+}
+
+}  // namespace ferry::runtime

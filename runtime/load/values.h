@@ -1,0 +1,51 @@
+// How one column's values travel from the source to the destination, faithfully.
+//
+// Rows are read in the source's text form (MySQL's text protocol; PostgreSQL's output
+// functions, with UTC, ISO dates and shortest-round-trip floats set on every session) and
+// written as PostgreSQL COPY text or as MySQL-family SQL literals. Most values need nothing
+// but escaping; the plan of a column says what else: booleans from tinyint(1), MySQL bit
+// values as bit strings, SET members as arrays, binary strings as bytea, zero dates as the
+// type map's `zero_dates` says. A value that cannot be carried is an error naming why.
+#pragma once
+
+#include <string>
+
+#include "compiler/ir.h"
+#include "runtime/connection.h"
+#include "runtime/mapping.h"
+
+namespace ferry::runtime {
+
+struct ValuePlan {
+  enum class Kind {
+    kAsIs,           // text that the destination reads as it is
+    kIntToBool,      // MySQL tinyint(1) / bit(1) → PostgreSQL boolean
+    kPgBoolToInt,    // PostgreSQL boolean → MySQL tinyint(1)
+    kBitsToPgBits,   // MySQL bit(n), selected as a 0/1 string → PostgreSQL bit varying
+    kPgBitsToMysql,  // PostgreSQL bit string → MySQL bit(n) (b'…')
+    kSetToArray,     // MySQL SET "a,b" → PostgreSQL text[] {"a","b"}
+    kBytesToBytea,   // MySQL binary bytes → PostgreSQL bytea (\x…)
+    kByteaToBytes,   // PostgreSQL bytea (\x…) → MySQL binary (0x…)
+    kBytesToMysql,   // MySQL binary bytes → MySQL (0x…)
+    kPgZonedToMysql, // PostgreSQL timestamptz/timetz in UTC → MySQL without the +00
+    kPgRealToMysql,  // PostgreSQL real → MySQL float: the float's exact value as a double, which
+                     // MySQL reads back to the same float (its shortest form may exceed FLT_MAX)
+  };
+  Kind kind = Kind::kAsIs;
+  bool date = false;                     // a MySQL date/datetime/timestamp (zero dates possible)
+  ir::ZeroDates zero_dates = ir::ZeroDates::kUnset;
+  std::string select;                    // the source expression that reads the column
+};
+
+ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
+
+// Appends one value in the destination's form: PostgreSQL COPY text (escaped; \N for NULL)
+// or an SQL literal for the MySQL family. Fails, saying why, for a value the destination
+// cannot hold (a NUL byte in PostgreSQL text, a zero date under zero_dates = error, 2 in a
+// column mapped to boolean …).
+Status AppendValue(const ValuePlan& plan, const Value& value, ir::Engine to, std::string* out);
+
+// The effective zero_dates policy of a migration's type map.
+ir::ZeroDates ZeroDatesOf(const ir::Plan& plan, const std::string& typemap);
+
+}  // namespace ferry::runtime
