@@ -293,6 +293,12 @@ int Apply(const RunOptions& o) {
       runtime::Status st = runtime::RunFullLoad(*ctx, lopts);
       if (!st.ok()) return fail("load", st);
     }
+    if (full) {
+      // The load may have outlived this connection (a destination restarted mid-load).
+      auto fresh = runtime::Connect(*opts);
+      if (!fresh.ok()) return fail("schema.post", fresh.status());
+      dst = std::move(fresh);
+    }
     if (schema) {
       record("running", "schema.post", "");
       runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPost, sopts);

@@ -18,17 +18,24 @@ StatusOr<std::unique_ptr<Lease>> Lease::Take(const ConnectOptions& destination, 
                   "another ferry apply of this migration is running (" + holder.owner +
                       "); wait for it to finish, or stop it: a stopped or killed run is resumed by the next apply");
   }
-  return std::unique_ptr<Lease>(new Lease(std::move(conn).value(), key));
+  return std::unique_ptr<Lease>(new Lease(std::move(conn).value(), destination, key));
 }
 
-Lease::Lease(std::unique_ptr<Connection> conn, std::string key) : conn_(std::move(conn)), key_(std::move(key)) {
+Lease::Lease(std::unique_ptr<Connection> conn, ConnectOptions options, std::string key)
+    : conn_(std::move(conn)), options_(std::move(options)), key_(std::move(key)) {
   thread_ = std::thread([this] { Renew(); });
 }
 
 void Lease::Renew() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::seconds(kSeconds / 4), [this] { return done_; })) {
-    (void)RenewLease(*conn_, key_, kSeconds);  // a missed renewal is retried; the lease lasts 4 periods
+    // A missed renewal is retried (the lease lasts 4 periods); a lost connection is replaced,
+    // or a restarted destination would let the lease lapse under a running apply.
+    if (!conn_ || !RenewLease(*conn_, key_, kSeconds).ok()) {
+      auto c = Connect(options_);
+      conn_ = c.ok() ? std::move(c).value() : nullptr;
+      if (conn_) (void)RenewLease(*conn_, key_, kSeconds);
+    }
   }
 }
 
@@ -39,7 +46,10 @@ Lease::~Lease() {
   }
   cv_.notify_all();
   thread_.join();
-  (void)ReleaseLease(*conn_, key_);
+  if (!conn_ || !ReleaseLease(*conn_, key_).ok()) {
+    auto c = Connect(options_);
+    if (c.ok()) (void)ReleaseLease(**c, key_);
+  }
 }
 
 }  // namespace ferry::runtime

@@ -25,10 +25,11 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
 
  private:
-  Lease(std::unique_ptr<Connection> conn, std::string key);
+  Lease(std::unique_ptr<Connection> conn, ConnectOptions options, std::string key);
   void Renew();
 
   std::unique_ptr<Connection> conn_;
+  ConnectOptions options_;
   std::string key_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -186,6 +186,14 @@ Status PlanChunks(Connection& dst, const std::string& migration, const std::vect
   return dst.Commit();
 }
 
+StatusOr<bool> ChunkDone(Connection& dst, const std::string& migration, const ChunkRecord& c) {
+  ir::Engine e = dst.engine();
+  auto r = dst.Query(fmt::format("SELECT state FROM {} WHERE chunk_key = {}", QuoteName(e, kMetaSchema, "chunks"),
+                                 QuoteLiteral(e, ChunkKey(migration, c.table, c.no))));
+  if (!r.ok()) return r.status();
+  return !r->rows.empty() && r->rows[0][0] == "done";
+}
+
 std::string ChunkDoneSql(ir::Engine e, const std::string& migration, const ChunkRecord& c) {
   return fmt::format("UPDATE {} SET state = 'done', rows_copied = {}, bytes_copied = {}, updated_at = {} WHERE chunk_key = {}",
                      QuoteName(e, kMetaSchema, "chunks"), c.rows, c.bytes, Now(e),

@@ -56,6 +56,8 @@ struct ChunkRecord {
 StatusOr<std::vector<ChunkRecord>> ReadChunks(Connection& dst, const std::string& migration_key);
 // Stores a table's planned chunks, all pending, in one transaction.
 Status PlanChunks(Connection& dst, const std::string& migration_key, const std::vector<ChunkRecord>& chunks);
+// Whether a chunk is marked done (after a lost connection, the commit may have happened).
+StatusOr<bool> ChunkDone(Connection& dst, const std::string& migration_key, const ChunkRecord& chunk);
 // The statement that marks a chunk done; it runs inside the transaction that writes the
 // chunk's rows, so that rows and checkpoint commit together.
 std::string ChunkDoneSql(ir::Engine engine, const std::string& migration_key, const ChunkRecord& chunk);

@@ -217,8 +217,16 @@ class Loader {
                        std::map<const TableJob*, bool>& staged) {
     auto began = Clock::now();
     int attempt = 0;
+    bool lost = false;
     while (true) {
       Status st = Reconnect(src, dst, staged);
+      if (st.ok() && lost) {
+        // The connection died around COMMIT: the chunk may have committed after all. Its
+        // checkpoint committed with its rows, so the checkpoint says which.
+        auto done = ChunkDone(*dst, ctx_.migration_key, w.chunk);
+        if (!done.ok()) st = done.status();
+        else if (*done) return Status::Ok();
+      }
       if (st.ok()) st = CopyChunk(w, *src, *dst, staged);
       if (st.ok()) return st;
       bool connection = st.code() == Code::kUnavailable;
@@ -230,6 +238,7 @@ class Loader {
       if (connection) {
         src.reset();
         dst.reset();
+        lost = true;
       }
       int64_t backoff = std::min<int64_t>(30000, 500LL << std::min(attempt++, 6));
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(backoff, window - spent)));

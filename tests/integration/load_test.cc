@@ -11,6 +11,13 @@
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -213,7 +220,8 @@ pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::st
   pid_t pid = fork();
   if (pid == 0) {
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
+    std::string err = "/tmp/ferry-it-started-" + std::to_string(getppid()) + ".err";
+    if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
     std::vector<char*> argv;
     std::string bin = FERRY_BIN;
     argv.push_back(bin.data());
@@ -312,6 +320,75 @@ TEST(LoadResume, LeaseRefusesASecondApplyAndSigintStopsCleanly) {
   auto last = RunFerry({"apply", plan}, env);
   ASSERT_EQ(last.exit, 0) << last.out << last.err;
   EXPECT_EQ(Rows(*d, "SELECT count(*) FROM it_lease_dst.t")[0][0], "80002");
+}
+
+// The destination restarted in the middle of the load: the lost connections are retried
+// within `retry.connection`, and the load ends with exactly the source's rows. The
+// destination is a PostgreSQL of this test's own, so that restarting it disturbs no other test.
+TEST(LoadResume, DestinationRestartedMidLoadIsRetried) {
+  int port = 0;
+  {  // a free port
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+    close(fd);
+  }
+  std::string dir = "/tmp/ferry-it-restart-" + std::to_string(getpid());
+  std::string env = "FERRY_SERVERS_DIR=" + dir + " FERRY_SERVERS_ONLY=postgres FERRY_PG_PORT=" + std::to_string(port);
+  ASSERT_EQ(std::system((env + " scripts/servers start >/dev/null 2>&1").c_str()), 0);
+  struct Stop {
+    std::string env;
+    ~Stop() { (void)std::system((env + " scripts/servers stop >/dev/null 2>&1").c_str()); }
+  } stop{env};
+  Server dst{Engine::kPostgres, port, "postgres"};
+  // Its password is its own.
+  std::string password;
+  {
+    std::ifstream in(dir + "/password");
+    std::getline(in, password);
+  }
+  Server src = Mariadb();
+  CreateMariadbSource(src, "it_restart_src", 300000);
+  std::string dst_ep = "endpoint dst {\n  engine = postgres\n  host = \"127.0.0.1\"\n  port = " + std::to_string(port) +
+                       "\n  database = \"postgres\"\n  user = \"postgres\"\n  password = secret(\"file:" + dir +
+                       "/password\")\n}\n";
+  std::string plan = WritePlan("restart", Endpoint("src", src, "") + dst_ep +
+                                              "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
+                                              "  workers = 2\n  retry {\n    connection = 10m\n    other = 5m\n  }\n"
+                                              "  objects {\n    schema it_restart_src\n  }\n}\n");
+  pid_t pid = StartFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=1500"});
+  bool loading = false;
+  for (int i = 0; i < 200 && !loading; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    auto j = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
+    if (j.is_discarded()) continue;
+    int done = 0;
+    for (const auto& t : j["status"][0]["tables"]) done += t["chunks_done"].get<int>();
+    loading = j["status"][0]["stage"] == "load" && done > 2;
+  }
+  ASSERT_TRUE(loading) << "the load never started";
+  ASSERT_EQ(std::system((env + " scripts/servers restart postgres >/dev/null 2>&1").c_str()), 0);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  std::ifstream err("/tmp/ferry-it-started-" + std::to_string(getpid()) + ".err");
+  std::string why((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "the load did not survive the restart: " << why;
+  auto s = Admin(src, "");
+  runtime::ConnectOptions o = Options(dst, "postgres");
+  o.password = password;
+  auto d = runtime::Connect(o);
+  ASSERT_NE(s, nullptr);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  auto want = Rows(*s, "SELECT count(*), SUM(id), SUM(nn) FROM it_restart_src.t");
+  auto got = Rows(**d, "SELECT count(*), SUM(id), SUM(nn) FROM it_restart_src.t");
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(Rows(**d, "SELECT count(*) FROM it_restart_src.nokey")[0][0], "3");
 }
 
 }  // namespace
