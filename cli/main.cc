@@ -211,6 +211,7 @@ int main(int argc, char** argv) {
   apply->add_option("--migration", apply_opts.migration, "only this migration of the plan");
   apply->add_option("--format", apply_opts.format, "text, or json for progress as JSON lines")
       ->check(CLI::IsMember({"text", "json"}));
+  apply->add_option("--metrics", apply_opts.metrics, "serve Prometheus metrics on HOST:PORT while it runs");
 
   ferry::cli::RunOptions status_opts;
   CLI::App* status = app.add_subcommand("status", "Show a migration's stages, tables and progress from ferry_meta");
@@ -236,7 +237,12 @@ int main(int argc, char** argv) {
       fmt::print(stderr, "ferry: --dry-run prints text or json\n");
       return kExitUsage;
     }
-    return ferry::cli::DryRun({plan_file, plan_format, plan_migration, UseColor(stdout)});
+    ferry::cli::RunOptions dry;
+    dry.plan = plan_file;
+    dry.format = plan_format;
+    dry.migration = plan_migration;
+    dry.color = UseColor(stdout);
+    return ferry::cli::DryRun(dry);
   }
   if (*plan) return Plan(plan_file, plan_format);
   if (*precheck) {

@@ -11,10 +11,12 @@
 
 #include "compiler/driver.h"
 #include "compiler/emit.h"
+#include "runtime/alert.h"
 #include "runtime/context.h"
 #include "runtime/lease.h"
 #include "runtime/load/full_load.h"
 #include "runtime/meta.h"
+#include "runtime/metrics.h"
 #include "runtime/dry_run.h"
 #include "runtime/precheck.h"
 #include "runtime/schema_stage.h"
@@ -228,6 +230,15 @@ int Apply(const RunOptions& o) {
     contexts.push_back(std::move(ctx));
   }
   if (!passed) return kExitProblem;
+  std::unique_ptr<runtime::MetricsServer> metrics;
+  if (!o.metrics.empty()) {
+    auto server = runtime::MetricsServer::Start(o.metrics);
+    if (!server.ok()) {
+      fmt::print(stderr, "ferry: {}\n", server.status().ToString());
+      return kExitUsage;
+    }
+    metrics = std::move(server).value();
+  }
   for (auto& ctx_ptr : contexts) {
     runtime::MigrationContext* ctx = ctx_ptr.get();
     const ir::Migration* m = ctx->migration;
@@ -260,6 +271,7 @@ int Apply(const RunOptions& o) {
     std::signal(SIGTERM, OnStopSignal);
     auto record = [&](const char* state, const std::string& stage, const std::string& error) {
       (void)runtime::RecordRun(**dst, ctx->migration_key, state, stage, error);
+      if (metrics) metrics->SetStage(m->name, stage);
     };
     runtime::SchemaStageOptions sopts;
     int created = 0, kept = 0;
@@ -275,6 +287,11 @@ int Apply(const RunOptions& o) {
       bool stopped = st.code() == runtime::Code::kCancelled;
       record(stopped ? "stopped" : "failed", stage, st.ToString());
       fmt::print(stderr, "ferry: migration {}: {}\n", m->name, st.ToString());
+      if (!stopped) {
+        if (metrics) metrics->AddError(m->name);
+        runtime::Status sent = runtime::SendFailureAlert(*m, {o.plan, stage, "", st.ToString()});
+        if (!sent.ok()) fmt::print(stderr, "ferry: {}\n", sent.ToString());
+      }
       return kExitRuntime;
     };
     if (schema) {
@@ -289,6 +306,7 @@ int Apply(const RunOptions& o) {
       lopts.stop = &g_stop;
       lopts.on_progress = [&](const std::vector<runtime::TableProgress>& t, double secs, bool final) {
         printer(t, secs, final);
+        if (metrics) metrics->SetTables(m->name, t);
       };
       runtime::Status st = runtime::RunFullLoad(*ctx, lopts);
       if (!st.ok()) return fail("load", st);

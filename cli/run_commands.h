@@ -12,6 +12,7 @@ struct RunOptions {
   std::string migration;        // empty: every migration of the plan, in order
   bool color = false;
   bool tty = false;             // progress redrawn in place
+  std::string metrics;          // apply --metrics ADDR
 };
 
 int Precheck(const RunOptions& options);

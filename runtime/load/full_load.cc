@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "runtime/load/chunks.h"
+#include "runtime/load/throttle.h"
 #include "runtime/load/values.h"
 #include "runtime/meta.h"
 #include "runtime/sql.h"
@@ -43,7 +44,15 @@ struct Work {
 
 class Loader {
  public:
-  Loader(MigrationContext& ctx, const LoadOptions& opt) : ctx_(ctx), m_(*ctx.migration), opt_(opt) {}
+  Loader(MigrationContext& ctx, const LoadOptions& opt)
+      : ctx_(ctx),
+        m_(*ctx.migration),
+        opt_(opt),
+        qps_(m_.throttle_full ? m_.throttle_full->source_qps : std::nullopt),
+        rows_per_s_(m_.throttle_full ? m_.throttle_full->rows_per_s : std::nullopt),
+        bytes_per_s_(m_.throttle_full && m_.throttle_full->mb_per_s
+                         ? std::optional<double>(*m_.throttle_full->mb_per_s * 1024 * 1024)
+                         : std::nullopt) {}
 
   Status Run() {
     auto dst_opts = OptionsFor(*ctx_.destination.endpoint);
@@ -250,8 +259,10 @@ class Loader {
     const TableMapping& t = *job.mapping;
     std::string sql = job.select + ChunkPredicate(src.engine(), *t.source, w.chunk);
     if (!t.where.empty()) sql += " AND (" + t.where + ")";  // the plan's filter runs on the source only
+    qps_.Take(1);
     auto rows = src.Query(sql);
     if (!rows.ok()) return rows.status();
+    rows_per_s_.Take(static_cast<double>(rows->rows.size()));
     const bool pg = dst.engine() == ir::Engine::kPostgres;
     ChunkRecord done = w.chunk;
     done.rows = static_cast<int64_t>(rows->rows.size());
@@ -265,6 +276,7 @@ class Loader {
     auto flush = [&]() -> Status {
       if (buf.empty()) return Status::Ok();
       bytes += static_cast<int64_t>(buf.size());
+      bytes_per_s_.Take(static_cast<double>(buf.size()));
       Status st = pg ? dst.CopyIn(job.copy, buf) : dst.Execute(job.insert_head + buf + job.insert_tail);
       buf.clear();
       return st;
@@ -375,6 +387,7 @@ class Loader {
   bool stopped_ = false;
   Status error_;
   Clock::time_point start_ = Clock::now();
+  TokenBucket qps_, rows_per_s_, bytes_per_s_;
 };
 
 }  // namespace

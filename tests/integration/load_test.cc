@@ -82,6 +82,8 @@ void CreateMariadbSource(const Server& s, const std::string& schema, int rows) {
       "INSERT INTO t (flag, txt, nn) SELECT seq % 2, CONCAT('row ', seq), seq FROM seq_1_to_" + std::to_string(rows),
       "CREATE TABLE nokey (a int, b varchar(20))",
       "INSERT INTO nokey VALUES (1, 'x'), (1, 'x'), (2, NULL)",
+      "CREATE TABLE `we``ird \"names\"` (`select` int PRIMARY KEY, `ünï 表` varchar(10))",
+      "INSERT INTO `we``ird \"names\"` VALUES (1, 'a'), (2, 'b'), (3, '表')",
   });
 }
 
@@ -104,6 +106,8 @@ void CreatePostgresSource(const Server& s, const std::string& db, int rows) {
           std::to_string(rows) + ") g",
       "CREATE TABLE app.nokey (a int, b varchar(20))",
       "INSERT INTO app.nokey VALUES (1, 'x'), (1, 'x'), (2, NULL)",
+      "CREATE TABLE app.\"we`ird \"\"names\"\"\" (\"select\" int PRIMARY KEY, \"ünï 表\" varchar(10))",
+      "INSERT INTO app.\"we`ird \"\"names\"\"\" VALUES (1, 'a'), (2, 'b'), (3, '表')",
   });
 }
 
@@ -196,6 +200,16 @@ TEST_P(Load, RowsArriveExactlyAsInTheSource) {
   auto nk_want = Rows(*s, "SELECT a, b FROM " + runtime::QuoteName(src.engine, src_schema, "nokey") + " ORDER BY a, b");
   auto nk_got = Rows(*d, "SELECT a, b FROM " + runtime::QuoteName(dst.engine, dst_schema, "nokey") + " ORDER BY a, b");
   EXPECT_EQ(nk_got, nk_want);
+  // The table with a hostile name, and its hostile columns.
+  std::string hostile = "we`ird \"names\"";
+  auto h_want = Rows(*s, "SELECT " + runtime::QuoteIdent(src.engine, "select") + ", " +
+                             runtime::QuoteIdent(src.engine, "ünï 表") + " FROM " +
+                             runtime::QuoteName(src.engine, src_schema, hostile) + " ORDER BY 1");
+  auto h_got = Rows(*d, "SELECT " + runtime::QuoteIdent(dst.engine, "select") + ", " +
+                            runtime::QuoteIdent(dst.engine, "ünï 表") + " FROM " +
+                            runtime::QuoteName(dst.engine, dst_schema, hostile) + " ORDER BY 1");
+  EXPECT_EQ(h_got, h_want);
+  EXPECT_EQ(h_got.size(), 3u);
 
   // Running it again copies nothing twice.
   auto again = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=700"});
@@ -207,7 +221,7 @@ TEST_P(Load, RowsArriveExactlyAsInTheSource) {
   EXPECT_EQ(js["status"][0]["state"], "done");
   int64_t rows = 0;
   for (const auto& t : js["status"][0]["tables"]) rows += t["rows"].get<int64_t>();
-  EXPECT_EQ(rows, 3005);
+  EXPECT_EQ(rows, 3008);
 }
 
 INSTANTIATE_TEST_SUITE_P(Pairs, Load,

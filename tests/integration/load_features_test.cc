@@ -1,0 +1,221 @@
+// What surrounds the load: `throttle full`, Prometheus metrics while it runs, JSON progress
+// lines, the failure webhook, and `conflicts = ignore` keeping the destination's rows.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/integration/servers.h"
+
+namespace ferry::testing {
+namespace {
+
+int Listen(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  listen(fd, 4);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+int FreePort() {
+  int port = 0;
+  close(Listen(&port));
+  return port;
+}
+
+// GET http://127.0.0.1:port/path; "" when nothing answers.
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  (void)send(fd, req.data(), req.size(), 0);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+pid_t Start(const std::vector<std::string>& args, const std::string& out_file) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!freopen(out_file.c_str(), "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
+    std::vector<char*> argv;
+    std::string bin = FERRY_BIN;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string Migration(const std::string& body) { return "migration m {\n  from = src\n  to = dst\n" + body + "}\n"; }
+
+TEST(LoadFeatures, ThrottleMetricsAndJsonProgress) {
+  Server src = Mariadb(), dst = Postgres();
+  FreshDatabase(src, "it_thr_src");
+  auto s = Admin(src, "it_thr_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE TABLE t (id int PRIMARY KEY, v varchar(20))",
+            "INSERT INTO t SELECT seq, CONCAT('v', seq) FROM seq_1_to_30000"});
+  FreshDatabase(dst, "it_thr_dst");
+  std::string plan = WritePlan("throttle", Endpoint("src", src, "") + Endpoint("dst", dst, "it_thr_dst") +
+                                               Migration("  stages = [schema, full]\n  workers = 2\n"
+                                                         "  throttle full {\n    rows_per_s = 10000\n  }\n"
+                                                         "  objects {\n    schema it_thr_src\n  }\n"));
+  int port = FreePort();
+  std::string out = "/tmp/ferry-it-throttle-" + std::to_string(getpid()) + ".out";
+  auto began = std::chrono::steady_clock::now();
+  pid_t pid = Start({"apply", plan, "--format", "json", "--metrics", "127.0.0.1:" + std::to_string(port)}, out);
+  std::string scraped;
+  for (int i = 0; i < 100 && scraped.find("ferry_rows_copied_total{") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    scraped = HttpGet(port, "/metrics");
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_NE(scraped.find("HTTP/1.1 200 OK"), std::string::npos) << scraped;
+  EXPECT_NE(scraped.find("ferry_rows_copied_total{migration=\"m\",table=\"it_thr_src.t\"}"), std::string::npos)
+      << scraped;
+  EXPECT_NE(scraped.find("ferry_stage_info{migration=\"m\",stage=\"load\"} 1"), std::string::npos) << scraped;
+  // 30,000 rows at 10,000 a second, one second's worth allowed at once: at least 2 seconds.
+  EXPECT_GE(secs, 1.9) << "the throttle did not hold the load back";
+  // Progress as JSON lines, the last one when the load is done.
+  std::ifstream in(out);
+  std::string line, last_event;
+  int events = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    ++events;
+    last_event = j["event"];
+    if (last_event == "load_done") {
+      EXPECT_EQ(j["tables"][0]["rows"], 30000);
+    }
+  }
+  EXPECT_GE(events, 2);
+  EXPECT_EQ(last_event, "load_done");
+}
+
+TEST(LoadFeatures, FailureIsPostedToTheWebhookWithoutSecrets) {
+  Server src = Mariadb(), dst = Postgres();
+  FreshDatabase(src, "it_hook_src");
+  auto s = Admin(src, "it_hook_src");
+  ASSERT_NE(s, nullptr);
+  // tinyint(1) maps to boolean; a 2 cannot be one.
+  Exec(*s, {"CREATE TABLE flags (id int PRIMARY KEY, f tinyint(1))", "INSERT INTO flags VALUES (1, 1), (2, 2)"});
+  FreshDatabase(dst, "it_hook_dst");
+  int port = 0;
+  int fd = Listen(&port);
+  std::string body;
+  std::thread server([&] {
+    int c = accept(fd, nullptr, nullptr);
+    std::string req;
+    char buf[4096];
+    ssize_t n;
+    size_t want = std::string::npos;
+    while ((n = recv(c, buf, sizeof buf, 0)) > 0) {
+      req.append(buf, static_cast<size_t>(n));
+      size_t head = req.find("\r\n\r\n");
+      if (head != std::string::npos && want == std::string::npos) {
+        size_t cl = req.find("Content-Length: ");
+        want = head + 4 + (cl != std::string::npos ? std::stoul(req.substr(cl + 16)) : 0);
+      }
+      if (want != std::string::npos && req.size() >= want) break;
+    }
+    std::string ok = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)send(c, ok.data(), ok.size(), 0);
+    close(c);
+    body = req.substr(req.find("\r\n\r\n") + 4);
+  });
+  std::string plan = WritePlan("hook", Endpoint("src", src, "") + Endpoint("dst", dst, "it_hook_dst") +
+                                           Migration("  stages = [schema, full]\n  tag = \"it\"\n"
+                                                     "  objects {\n    schema it_hook_src\n  }\n"
+                                                     "  alert {\n    on_failure = true\n    webhook = \"http://127.0.0.1:" +
+                                                     std::to_string(port) + "/hook\"\n  }\n"));
+  auto r = RunFerry({"apply", plan});
+  server.join();
+  close(fd);
+  EXPECT_EQ(r.exit, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("load of it_hook_src.flags"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("column f of the row id = 2"), std::string::npos) << r.err;
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << body;
+  EXPECT_EQ(j["event"], "migration_failed");
+  EXPECT_EQ(j["migration"], "m");
+  EXPECT_EQ(j["stage"], "load");
+  EXPECT_EQ(j["tag"], "it");
+  EXPECT_NE(j["error"].get<std::string>().find("cannot become a boolean"), std::string::npos) << body;
+  EXPECT_EQ(body.find(Password()), std::string::npos) << "the alert holds the password";
+  auto st = RunFerry({"status", plan, "--format", "json"});
+  auto sj = nlohmann::json::parse(st.out);
+  EXPECT_EQ(sj["status"][0]["state"], "failed");
+}
+
+TEST(LoadFeatures, ConflictsIgnoreKeepsTheDestinationsRows) {
+  for (Server dst : {Postgres(), MariadbPlain()}) {
+    Server src = Mariadb();
+    FreshDatabase(src, "it_ign_src");
+    auto s = Admin(src, "it_ign_src");
+    ASSERT_NE(s, nullptr);
+    Exec(*s, {"CREATE TABLE t (id int PRIMARY KEY, v varchar(20))",
+              "INSERT INTO t VALUES (1, 'from source'), (2, 'from source'), (3, 'from source')"});
+    bool pg = dst.engine == ir::Engine::kPostgres;
+    std::string db = pg ? "it_ign_dst" : "";
+    if (pg) FreshDatabase(dst, db);
+    auto d = Admin(dst, db);
+    ASSERT_NE(d, nullptr);
+    if (pg) {
+      Exec(*d, {"CREATE SCHEMA it_ign_src", "CREATE TABLE it_ign_src.t (id int PRIMARY KEY, v varchar(20))",
+                "INSERT INTO it_ign_src.t VALUES (2, 'kept')"});
+    } else {
+      Exec(*d, {"DROP DATABASE IF EXISTS it_ign_src", "CREATE DATABASE it_ign_src",
+                "CREATE TABLE it_ign_src.t (id int PRIMARY KEY, v varchar(20))",
+                "INSERT INTO it_ign_src.t VALUES (2, 'kept')"});
+    }
+    std::string plan = WritePlan("ignore", Endpoint("src", src, "") + Endpoint("dst", dst, db) +
+                                               Migration("  stages = [schema, full]\n  conflicts = ignore\n"
+                                                         "  objects {\n    schema it_ign_src\n  }\n"));
+    auto r = RunFerry({"apply", plan});
+    ASSERT_EQ(r.exit, 0) << r.out << r.err;
+    auto rows = d->Query("SELECT id, v FROM it_ign_src.t ORDER BY id");
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->rows.size(), 3u);
+    EXPECT_EQ(rows->rows[0][1], "from source");
+    EXPECT_EQ(rows->rows[1][1], "kept") << "the destination's row was overwritten";
+    EXPECT_EQ(rows->rows[2][1], "from source");
+  }
+}
+
+}  // namespace
+}  // namespace ferry::testing
