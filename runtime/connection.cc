@@ -44,6 +44,10 @@ Status Connection::CopyIn(std::string_view, std::string_view) {
   return Status(Code::kUnimplemented, "COPY FROM STDIN is PostgreSQL's");
 }
 
+StatusOr<std::string> Connection::CopyOut(std::string_view) {
+  return Status(Code::kUnimplemented, "COPY TO STDOUT is PostgreSQL's");
+}
+
 Status Connection::SetReadOnly() {
   if (engine() == ir::Engine::kPostgres) {
     return Execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY");

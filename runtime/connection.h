@@ -66,6 +66,8 @@ class Connection {
   // PostgreSQL: runs `COPY … FROM STDIN` and sends `data` (COPY text format) to it. Part of
   // the surrounding transaction. Other engines: kUnimplemented.
   virtual Status CopyIn(std::string_view copy_sql, std::string_view data);
+  // PostgreSQL: runs `COPY … TO STDOUT` and returns what it sends. Other engines: kUnimplemented.
+  virtual StatusOr<std::string> CopyOut(std::string_view copy_sql);
 
   // Transactions (the MySQL family commits DDL implicitly; PostgreSQL does not).
   Status Begin() { return Execute(engine() == ir::Engine::kPostgres ? "BEGIN" : "START TRANSACTION"); }

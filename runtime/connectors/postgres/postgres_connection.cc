@@ -97,6 +97,32 @@ class PgConnection final : public Connection {
     return st;
   }
 
+  StatusOr<std::string> CopyOut(std::string_view copy_sql) override {
+    std::string text(copy_sql);
+    PGresult* res = PQexec(c_, text.c_str());
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+      Status err = Error(res);
+      PQclear(res);
+      return err;
+    }
+    PQclear(res);
+    std::string out;
+    char* buf = nullptr;
+    int n;
+    while ((n = PQgetCopyData(c_, &buf, 0)) > 0) {
+      out.append(buf, static_cast<size_t>(n));
+      PQfreemem(buf);
+    }
+    if (n == -2) return Status(Code::kUnavailable, "lost the connection during COPY: " + Trim(PQerrorMessage(c_)), "PostgreSQL");
+    Status st;
+    while (PGresult* r = PQgetResult(c_)) {
+      if (st.ok() && PQresultStatus(r) != PGRES_COMMAND_OK) st = Error(r);
+      PQclear(r);
+    }
+    if (!st.ok()) return st;
+    return out;
+  }
+
   Status Init() {
     for (const char* sql : kSessionSql) FERRY_RETURN_IF_ERROR(Execute(sql));
     const char* v = PQparameterStatus(c_, "server_version");

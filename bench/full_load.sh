@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The full load beside the tools a user would pick instead, on one generated dataset, in one
+# run (compare ratios: the machine is shared and noisy). Prints wall time, rows/s, MB/s and
+# peak RSS for each, with Ferry's ratio to each peer. Figures only; nothing is asserted.
+#
+#   bench/full_load.sh                 # ROWS=1000000 (the issue's figure is 4.5M: ROWS=4500000)
+#   WORKERS=4 ROWS=4500000 bench/full_load.sh
+#
+# Peers (installed from Debian's packages when missing): mydumper/myloader, pg_dump|pg_restore,
+# pgcopydb, pgloader, and a raw COPY TO | COPY FROM pipe.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rows=${ROWS:-1000000}
+workers=${WORKERS:-2}
+ferry=$PWD/build/ferry
+[ -x "$ferry" ] || scripts/setup
+missing=()
+for p in mydumper pgcopydb pgloader; do command -v "$p" >/dev/null || missing+=("$p"); done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+export FERRY_SERVERS_DIR=${FERRY_SERVERS_DIR:-${TMPDIR:-/tmp}/ferry-bench-load-$(id -u)}
+export FERRY_MARIADB_PORT=${FERRY_MARIADB_PORT:-34306} FERRY_MARIADB2_PORT=${FERRY_MARIADB2_PORT:-34307}
+export FERRY_PG_PORT=${FERRY_PG_PORT:-34432} FERRY_PG2_PORT=${FERRY_PG2_PORT:-34433}
+scripts/servers start >/dev/null
+trap 'scripts/servers stop' EXIT
+eval "$(scripts/servers env)"
+pw=$(cat "$FERRY_TEST_PASSWORD_FILE")
+export MYSQL_PWD=$pw PGPASSWORD=$pw
+work=$(mktemp -d)
+m1=(mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$FERRY_MARIADB_PORT" -uferry)
+m2=(mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"$FERRY_MARIADB2_PORT" -uferry)
+p1=(psql -q -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres)
+p2=(psql -q -h 127.0.0.1 -p "$FERRY_PG2_PORT" -U postgres)
+
+# The dataset: 4 tables, ~110 bytes a row, mixed types; the same rows in MariaDB and PostgreSQL.
+per=$((rows / 4))
+"${m1[@]}" <<SQL
+DROP DATABASE IF EXISTS bench; CREATE DATABASE bench; USE bench;
+CREATE TABLE orders (id bigint unsigned NOT NULL PRIMARY KEY, customer int NOT NULL, total decimal(12,2), status varchar(10),
+  created datetime(3), note varchar(60), KEY (customer), KEY (created));
+CREATE TABLE customers (id int NOT NULL PRIMARY KEY, email varchar(80), name varchar(60), vip tinyint(1), born date, KEY (email));
+CREATE TABLE events (id bigint NOT NULL PRIMARY KEY, kind varchar(16), payload json, at timestamp(6) NULL, KEY (kind, at));
+CREATE TABLE order_lines (order_id bigint NOT NULL, line int NOT NULL, sku varchar(20), qty int, price double, PRIMARY KEY (order_id, line));
+INSERT INTO orders SELECT seq, seq % 100000, (seq % 100000) / 100, ELT(1 + seq % 3, 'new', 'paid', 'shipped'),
+  '2024-01-01' + INTERVAL seq SECOND, REPEAT(CHAR(97 + seq % 26), 20 + seq % 40) FROM seq_1_to_$per;
+INSERT INTO customers SELECT seq, CONCAT('c', seq, '@example.com'), CONCAT('Customer ', seq), seq % 13 = 0,
+  '1970-01-01' + INTERVAL (seq % 20000) DAY FROM seq_1_to_$per;
+INSERT INTO events SELECT seq, ELT(1 + seq % 4, 'click', 'view', 'buy', 'leave'),
+  JSON_OBJECT('n', seq, 'tag', CHAR(97 + seq % 26)), '2024-01-01' + INTERVAL seq SECOND FROM seq_1_to_$per;
+INSERT INTO order_lines SELECT 1 + seq DIV 4, seq % 4, CONCAT('SKU-', seq % 9973), 1 + seq % 9, (seq % 10000) / 7 FROM seq_0_to_$((per - 1));
+SQL
+"${p1[@]}" -d postgres -c 'DROP DATABASE IF EXISTS bench' -c 'CREATE DATABASE bench'
+"${p1[@]}" -d bench <<SQL
+CREATE TABLE orders (id bigint PRIMARY KEY, customer int NOT NULL, total numeric(12,2), status varchar(10), created timestamp(3), note varchar(60));
+CREATE TABLE customers (id int PRIMARY KEY, email varchar(80), name varchar(60), vip boolean, born date);
+CREATE TABLE events (id bigint PRIMARY KEY, kind varchar(16), payload jsonb, at timestamptz(6));
+CREATE TABLE order_lines (order_id bigint, line int, sku varchar(20), qty int, price double precision, PRIMARY KEY (order_id, line));
+INSERT INTO orders SELECT g, g % 100000, (g % 100000) / 100.0, (ARRAY['new','paid','shipped'])[1 + g % 3],
+  '2024-01-01'::timestamp + g * interval '1 second', repeat(chr(97 + g % 26), 20 + g % 40) FROM generate_series(1, $per) g;
+INSERT INTO customers SELECT g, 'c' || g || '@example.com', 'Customer ' || g, g % 13 = 0, '1970-01-01'::date + g % 20000 FROM generate_series(1, $per) g;
+INSERT INTO events SELECT g, (ARRAY['click','view','buy','leave'])[1 + g % 4], jsonb_build_object('n', g, 'tag', chr(97 + g % 26)),
+  '2024-01-01'::timestamptz + g * interval '1 second' FROM generate_series(1, $per) g;
+INSERT INTO order_lines SELECT 1 + g / 4, g % 4, 'SKU-' || g % 9973, 1 + g % 9, (g % 10000) / 7.0 FROM generate_series(0, $per - 1) g;
+CREATE INDEX ON orders (customer); CREATE INDEX ON orders (created); CREATE INDEX ON customers (email); CREATE INDEX ON events (kind, at);
+VACUUM ANALYZE;
+SQL
+"${m1[@]}" -e 'ANALYZE TABLE bench.orders, bench.customers, bench.events, bench.order_lines' >/dev/null
+mb=$("${m1[@]}" -N -e "SELECT ROUND(SUM(DATA_LENGTH) / 1048576) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'bench'")
+
+plan() {  # plan FILE FROM TO DSTDB
+  local src dst
+  case $2 in
+    maria) src="engine = mariadb\n  host = \"127.0.0.1\"\n  port = $FERRY_MARIADB_PORT\n  user = \"ferry\"" ;;
+    pg) src="engine = postgres\n  host = \"127.0.0.1\"\n  port = $FERRY_PG_PORT\n  database = \"bench\"\n  user = \"postgres\"" ;;
+  esac
+  case $3 in
+    maria) dst="engine = mariadb\n  host = \"127.0.0.1\"\n  port = $FERRY_MARIADB2_PORT\n  user = \"ferry\"" ;;
+    pg) dst="engine = postgres\n  host = \"127.0.0.1\"\n  port = $FERRY_PG2_PORT\n  database = \"$4\"\n  user = \"postgres\"" ;;
+  esac
+  local schema=bench
+  [ "$2" = pg ] && schema=public
+  printf "endpoint src {\n  $src\n  password = secret(\"file:$FERRY_TEST_PASSWORD_FILE\")\n}\nendpoint dst {\n  $dst\n  password = secret(\"file:$FERRY_TEST_PASSWORD_FILE\")\n}\nmigration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n  workers = $workers\n  objects {\n    schema $schema -> ferry_copy\n  }\n}\n" >"$1"
+}
+
+declare -A secs rss
+measure() {  # measure LABEL command…
+  local label=$1
+  shift
+  if /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>&1; then
+    read -r s k <"$work/time"
+  else
+    echo "  ($label failed: $(tail -2 "$work/out" | tr '\n' ' '))"
+    s=0 k=0
+  fi
+  secs[$label]=$s
+  rss[$label]=$k
+  awk -v l="$label" -v s="$s" -v k="$k" -v r="$rows" -v m="$mb" \
+    'BEGIN { printf "%-44s %8.2f s %11.0f rows/s %8.1f MB/s %8.1f MB RSS\n", l, s, (s > 0 ? r / s : 0), (s > 0 ? m / s : 0), k / 1024 }'
+}
+ratio() { awk -v a="${secs[$1]}" -v b="${secs[$2]}" -v n1="$1" -v n2="$2" 'BEGIN { if (a > 0 && b > 0) printf "  %s is %.2fx the speed of %s\n", n1, b / a, n2 }'; }
+
+echo "dataset: $rows rows in 4 tables, ~$mb MB of MariaDB data; workers/threads = $workers; $(nproc) cores"
+echo
+echo "MariaDB -> MariaDB"
+plan "$work/m2m.ferry" maria maria
+"${m2[@]}" -e 'DROP DATABASE IF EXISTS ferry_copy; DROP DATABASE IF EXISTS ferry_meta'
+measure "ferry (MariaDB -> MariaDB)" "$ferry" apply "$work/m2m.ferry"
+"${m2[@]}" -e 'DROP DATABASE IF EXISTS bench'
+measure "mydumper + myloader" sh -c "mydumper -h 127.0.0.1 -P $FERRY_MARIADB_PORT -u ferry -p '$pw' -B bench -t $workers -o $work/dump >/dev/null && myloader -h 127.0.0.1 -P $FERRY_MARIADB2_PORT -u ferry -p '$pw' -B bench -t $workers -d $work/dump -o"
+ratio "ferry (MariaDB -> MariaDB)" "mydumper + myloader"
+echo
+echo "PostgreSQL -> PostgreSQL"
+plan "$work/p2p.ferry" pg pg ferry_p2p
+"${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS ferry_p2p' -c 'CREATE DATABASE ferry_p2p'
+measure "ferry (PostgreSQL -> PostgreSQL)" "$ferry" apply "$work/p2p.ferry"
+"${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS dump_p2p' -c 'CREATE DATABASE dump_p2p'
+measure "pg_dump -Fd -Z0 -j + pg_restore -j" sh -c "rm -rf $work/pgd && pg_dump -h 127.0.0.1 -p $FERRY_PG_PORT -U postgres -Fd -Z0 -j $workers -f $work/pgd bench && pg_restore -h 127.0.0.1 -p $FERRY_PG2_PORT -U postgres -j $workers -d dump_p2p $work/pgd"
+"${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS copydb' -c 'CREATE DATABASE copydb'
+measure "pgcopydb clone" sh -c "rm -rf $work/pgcopydb && pgcopydb clone --dir $work/pgcopydb --table-jobs $workers --index-jobs $workers --source 'postgres://postgres:$pw@127.0.0.1:$FERRY_PG_PORT/bench' --target 'postgres://postgres:$pw@127.0.0.1:$FERRY_PG2_PORT/copydb'"
+"${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS rawcopy' -c 'CREATE DATABASE rawcopy'
+pg_dump -h 127.0.0.1 -p "$FERRY_PG_PORT" -U postgres -s bench | "${p2[@]}" -d rawcopy >/dev/null
+measure "raw binary COPY TO | COPY FROM" sh -c "for t in orders customers events order_lines; do psql -h 127.0.0.1 -p $FERRY_PG_PORT -U postgres -d bench -c \"COPY \$t TO STDOUT (FORMAT binary)\" | psql -h 127.0.0.1 -p $FERRY_PG2_PORT -U postgres -d rawcopy -c \"COPY \$t FROM STDIN (FORMAT binary)\" & done; wait"
+ratio "ferry (PostgreSQL -> PostgreSQL)" "pg_dump -Fd -Z0 -j + pg_restore -j"
+ratio "ferry (PostgreSQL -> PostgreSQL)" "pgcopydb clone"
+ratio "ferry (PostgreSQL -> PostgreSQL)" "raw binary COPY TO | COPY FROM"
+echo
+echo "MariaDB -> PostgreSQL"
+plan "$work/m2p.ferry" maria pg ferry_m2p
+"${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS ferry_m2p' -c 'CREATE DATABASE ferry_m2p'
+measure "ferry (MariaDB -> PostgreSQL)" "$ferry" apply "$work/m2p.ferry"
+"${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS loader' -c 'CREATE DATABASE loader'
+cat >"$work/pgloader.load" <<LOAD
+LOAD DATABASE FROM mysql://ferry:$pw@127.0.0.1:$FERRY_MARIADB_PORT/bench
+  INTO postgresql://postgres:$pw@127.0.0.1:$FERRY_PG2_PORT/loader
+  WITH workers = $workers, concurrency = 1
+  CAST type datetime to timestamptz drop default drop not null using zero-dates-to-null,
+       type timestamp to timestamptz drop default drop not null using zero-dates-to-null;
+LOAD
+measure "pgloader" pgloader --dynamic-space-size 4096 "$work/pgloader.load"
+ratio "ferry (MariaDB -> PostgreSQL)" "pgloader"
+rm -rf "$work"
