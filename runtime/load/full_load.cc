@@ -97,7 +97,7 @@ class Loader {
         FERRY_RETURN_IF_ERROR(PlanChunks(meta, ctx_.migration_key, *planned));
         chunks = std::move(planned).value();
       }
-      Prepare(*job, zero_dates);
+      Prepare(*job, zero_dates, jobs_.size());
       job->chunks = static_cast<int>(chunks.size());
       for (const auto& c : chunks) {
         if (c.done) {
@@ -113,7 +113,7 @@ class Loader {
     return Status::Ok();
   }
 
-  void Prepare(TableJob& job, ir::ZeroDates zero_dates) {
+  void Prepare(TableJob& job, ir::ZeroDates zero_dates, size_t index) {
     const TableMapping& t = *job.mapping;
     ir::Engine from = m_.from_engine, to = m_.to_engine;
     std::vector<std::string> selects, dst_cols;
@@ -147,7 +147,7 @@ class Loader {
       if (ignore || always_identity) {
         // COPY cannot skip a row whose key exists, nor write an ALWAYS identity: through a
         // temporary table and INSERT … SELECT, which can.
-        job.stage_table = QuoteIdent(to, fmt::format("ferry_stage_{}", reinterpret_cast<uintptr_t>(&job) % 1000000));
+        job.stage_table = QuoteIdent(to, fmt::format("ferry_stage_{}", index));  // one per table, per session
         job.stage_setup = fmt::format("CREATE TEMP TABLE IF NOT EXISTS {} AS SELECT {} FROM {} WITH NO DATA",
                                       job.stage_table, cols, table);
         job.copy = fmt::format("COPY {} ({}) FROM STDIN", job.stage_table, cols);

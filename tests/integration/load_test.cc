@@ -258,22 +258,36 @@ TEST(LoadResume, SigkillAnywhereLosesAndDoublesNothing) {
   std::vector<std::string> env = {"FERRY_CHUNK_ROWS=2000"};
   std::mt19937 rng(20261126);
   int killed_mid_run = 0, killed_while_loading = 0, last_done = 0;
+  auto chunks_done = [&](int* total) {
+    auto st = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
+    int done = 0;
+    *total = 0;
+    if (st.is_discarded()) return 0;
+    for (const auto& t : st["status"][0]["tables"]) {
+      done += t["chunks_done"].get<int>();
+      *total += t["chunks"].get<int>();
+    }
+    return done;
+  };
   for (int i = 0; i < 25 && killed_mid_run < 10; ++i) {
     pid_t pid = StartFerry({"apply", plan}, env);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 600)(rng)));
+    // Half the kills land anywhere (precheck, schema, planning); the others once rows are
+    // moving again, a little after the next chunk commits.
+    if (i % 2 == 1) {
+      int total = 0;
+      for (int w = 0; w < 400 && chunks_done(&total) <= last_done; ++w) {
+        if (waitpid(pid, nullptr, WNOHANG) == pid) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(rng)));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
     if (!WIFSIGNALED(status)) break;  // it finished before the kill: the load is complete
     ++killed_mid_run;
-    auto st = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
-    int done = 0, total = 0;
-    if (!st.is_discarded()) {
-      for (const auto& t : st["status"][0]["tables"]) {
-        done += t["chunks_done"].get<int>();
-        total += t["chunks"].get<int>();
-      }
-    }
+    int total = 0;
+    int done = chunks_done(&total);
     if (done > last_done && done < total) ++killed_while_loading;
     last_done = done;
   }

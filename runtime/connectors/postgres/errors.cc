@@ -29,6 +29,12 @@ Code PostgresConnectCode(std::string_view m) {
   if (has("password authentication failed") || has("no password supplied") ||
       has("authentication failed") || has("no pg_hba.conf entry"))
     return Code::kUnauthenticated;
+  // A server going away or coming back (a restart, a failover) is a connection failure to
+  // retry, even when it shows as a TLS session cut short.
+  if (has("closed the connection unexpectedly") || has("connection has been closed unexpectedly") ||
+      has("is starting up") || has("is shutting down") || has("Connection refused") || has("in recovery mode")) {
+    return Code::kUnavailable;
+  }
   if (has("SSL") || has("certificate") || has("sslmode")) return Code::kTlsFailure;
   if (has("database \"") && has("does not exist")) return Code::kNotFound;
   if (has("permission denied")) return Code::kPermissionDenied;
