@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -91,7 +92,7 @@ TEST(LoadFeatures, ThrottleMetricsAndJsonProgress) {
                                                          "  throttle full {\n    rows_per_s = 10000\n  }\n"
                                                          "  objects {\n    schema it_thr_src\n  }\n"));
   int port = FreePort();
-  std::string out = "/tmp/ferry-it-throttle-" + std::to_string(getpid()) + ".out";
+  std::string out = ScratchPath("throttle.out");
   auto began = std::chrono::steady_clock::now();
   pid_t pid = Start({"apply", plan, "--format", "json", "--metrics", "127.0.0.1:" + std::to_string(port)}, out);
   std::string scraped;

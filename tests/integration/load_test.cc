@@ -231,10 +231,10 @@ INSTANTIATE_TEST_SUITE_P(Pairs, Load,
 
 // Starts `ferry apply` and returns its pid (output to files; see RunFerry for the blocking form).
 pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  std::string err = ScratchPath("started.err");  // made before the fork: the child must not own it
   pid_t pid = fork();
   if (pid == 0) {
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    std::string err = "/tmp/ferry-it-started-" + std::to_string(getppid()) + ".err";
     if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
     std::vector<char*> argv;
     std::string bin = FERRY_BIN;
@@ -404,7 +404,7 @@ TEST(LoadResume, DestinationRestartedMidLoadIsRetried) {
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
-  std::ifstream err("/tmp/ferry-it-started-" + std::to_string(getpid()) + ".err");
+  std::ifstream err(ScratchPath("started.err"));
   std::string why((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
   ASSERT_EQ(WEXITSTATUS(status), 0) << "the load did not survive the restart: " << why;
   auto s = Admin(src, "");

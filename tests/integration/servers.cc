@@ -16,6 +16,20 @@ namespace ferry::testing {
 namespace {
 std::string Dir() { return FERRY_TEST_SERVERS_DIR; }
 
+// This process's scratch directory (plans, command output), removed when the process ends.
+std::filesystem::path Scratch() {
+  struct Owned {
+    std::filesystem::path path = std::filesystem::temp_directory_path() / ("ferry-it-" + std::to_string(getpid()));
+    ~Owned() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static Owned owned;
+  std::filesystem::create_directories(owned.path);
+  return owned.path;
+}
+
 std::string Slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
@@ -88,8 +102,7 @@ std::string Endpoint(const std::string& name, const Server& s, const std::string
 CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   namespace fs = std::filesystem;
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = fs::temp_directory_path() / ("ferry-it-" + std::to_string(getpid()));
-  fs::create_directories(dir);
+  fs::path dir = Scratch();
   std::string tag = info != nullptr ? std::string(info->name()) : "run";
   for (char& ch : tag) {
     if (ch == '/') ch = '_';
@@ -118,11 +131,10 @@ CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<s
   return r;
 }
 
+std::string ScratchPath(const std::string& name) { return (Scratch() / name).string(); }
+
 std::string WritePlan(const std::string& name, const std::string& text) {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("ferry-it-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  fs::path p = dir / (name + ".ferry");
+  std::filesystem::path p = Scratch() / (name + ".ferry");
   std::ofstream(p, std::ios::binary) << text;
   return p.string();
 }

@@ -53,6 +53,9 @@ struct CommandResult {
 // Runs the ferry binary with `args` (and `env` as NAME=VALUE pairs added to the environment).
 CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
+// A path in this test process's scratch directory, which is removed when the process ends.
+std::string ScratchPath(const std::string& name);
+
 // Writes `text` to a fresh file in a per-test temporary directory and returns its path.
 std::string WritePlan(const std::string& name, const std::string& text);
 
