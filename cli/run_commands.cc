@@ -304,6 +304,7 @@ int Apply(const RunOptions& o) {
       ProgressPrinter printer(o, m->name);
       runtime::LoadOptions lopts;
       lopts.stop = &g_stop;
+      lopts.lease_lost = &(*lease)->lost();
       lopts.on_progress = [&](const std::vector<runtime::TableProgress>& t, double secs, bool final) {
         printer(t, secs, final);
         if (metrics) metrics->SetTables(m->name, t);

@@ -9,10 +9,30 @@ const Index* Table::PrimaryKey() const {
   return nullptr;
 }
 
+namespace {
+
+// Key types whose order the chunk predicates could not express as literals: BIT compares as a
+// number, ENUM/SET by position, floats round when printed.
+bool Rangeable(const Column& c) {
+  for (const char* bad : {"bit", "enum(", "set(", "float", "double", "real", "geometry"}) {
+    if (c.type.rfind(bad, 0) == 0) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 const Index* Table::ChunkKey() const {
-  if (const Index* pk = PrimaryKey()) return pk;
+  auto usable_columns = [this](const Index& i) {
+    for (const auto& column : i.columns) {
+      const Column* c = FindColumn(column);
+      if (c == nullptr || !Rangeable(*c)) return false;
+    }
+    return !i.columns.empty();
+  };
+  if (const Index* pk = PrimaryKey(); pk != nullptr && usable_columns(*pk)) return pk;
   for (const auto& i : indexes) {
-    if (!i.unique || i.has_expression || !i.predicate.empty()) continue;
+    if (!i.unique || i.primary || i.has_expression || !i.predicate.empty() || !usable_columns(i)) continue;
     bool usable = true;
     for (size_t k = 0; k < i.columns.size(); ++k) {
       const Column* c = FindColumn(i.columns[k]);

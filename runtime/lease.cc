@@ -27,15 +27,29 @@ Lease::Lease(std::unique_ptr<Connection> conn, ConnectOptions options, std::stri
 }
 
 void Lease::Renew() {
+  auto renewed = std::chrono::steady_clock::now();
   std::unique_lock<std::mutex> lock(mu_);
-  while (!cv_.wait_for(lock, std::chrono::seconds(kSeconds / 4), [this] { return done_; })) {
-    // A missed renewal is retried (the lease lasts 4 periods); a lost connection is replaced,
-    // or a restarted destination would let the lease lapse under a running apply.
-    if (!conn_ || !RenewLease(*conn_, key_, kSeconds).ok()) {
+  while (!cv_.wait_for(lock, std::chrono::seconds(kSeconds / 6), [this] { return done_; })) {
+    lock.unlock();
+    // A lost connection is replaced, or a restarted destination would let the lease lapse
+    // under a running apply.
+    if (!conn_) {
       auto c = Connect(options_);
-      conn_ = c.ok() ? std::move(c).value() : nullptr;
-      if (conn_) (void)RenewLease(*conn_, key_, kSeconds);
+      if (c.ok()) conn_ = std::move(c).value();
     }
+    if (conn_) {
+      auto r = RenewLease(*conn_, key_, kSeconds);
+      if (!r.ok()) {
+        conn_.reset();
+      } else if (!*r) {
+        lost_ = true;  // taken over, or expired
+      } else {
+        renewed = std::chrono::steady_clock::now();
+      }
+    }
+    // Unrenewed for most of its life: stop before it could run out under us.
+    if (std::chrono::steady_clock::now() - renewed > std::chrono::seconds(kSeconds * 2 / 3)) lost_ = true;
+    lock.lock();
   }
 }
 

@@ -21,6 +21,9 @@ class Lease {
   // Connects to the destination on its own connection. A refusal is kFailedPrecondition.
   static StatusOr<std::unique_ptr<Lease>> Take(const ConnectOptions& destination, const std::string& migration_key);
   ~Lease();
+  // Set when the lease could not be renewed in time or was taken over: the run must stop
+  // before it commits more work (LoadOptions::stop takes it).
+  const std::atomic<bool>& lost() const { return lost_; }
   Lease(const Lease&) = delete;
   Lease& operator=(const Lease&) = delete;
 
@@ -34,6 +37,7 @@ class Lease {
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
+  std::atomic<bool> lost_{false};
   std::thread thread_;
 };
 

@@ -9,6 +9,8 @@
 
 #include <unistd.h>
 
+#include <fstream>
+
 #include "runtime/sql.h"
 
 namespace ferry::runtime {
@@ -129,10 +131,25 @@ std::string Later(ir::Engine e, int seconds) {
 std::string ChunkKey(const std::string& migration, const std::string& table, int no) {
   return Key(migration, table + "#" + std::to_string(no));
 }
+// This machine as the lease knows it: the host name, the boot and the PID namespace, so that
+// "same host, and its pid is gone" is never concluded across containers sharing a host name.
 std::string Host() {
   char buf[256] = {0};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "?";
-  return buf;
+  std::string host = gethostname(buf, sizeof buf - 1) == 0 ? buf : "?";
+  auto first_line = [](const char* path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+  std::string boot = first_line("/proc/sys/kernel/random/boot_id");
+  char ns[128] = {0};
+  ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+  return host + " " + boot.substr(0, 8) + " " + std::string(ns, n > 0 ? static_cast<size_t>(n) : 0);
+}
+std::string HostName() {
+  char buf[256] = {0};
+  return gethostname(buf, sizeof buf - 1) == 0 ? buf : "?";
 }
 int64_t ToInt(const Value& v) { return v ? std::stoll(*v) : 0; }
 
@@ -195,9 +212,10 @@ StatusOr<bool> ChunkDone(Connection& dst, const std::string& migration, const Ch
 }
 
 std::string ChunkDoneSql(ir::Engine e, const std::string& migration, const ChunkRecord& c) {
-  return fmt::format("UPDATE {} SET state = 'done', rows_copied = {}, bytes_copied = {}, updated_at = {} WHERE chunk_key = {}",
-                     QuoteName(e, kMetaSchema, "chunks"), c.rows, c.bytes, Now(e),
-                     QuoteLiteral(e, ChunkKey(migration, c.table, c.no)));
+  return fmt::format(
+      "UPDATE {} SET state = 'done', rows_copied = {}, bytes_copied = {}, updated_at = {} WHERE chunk_key = {} AND "
+      "state <> 'done'",
+      QuoteName(e, kMetaSchema, "chunks"), c.rows, c.bytes, Now(e), QuoteLiteral(e, ChunkKey(migration, c.table, c.no)));
 }
 
 StatusOr<bool> AcquireLease(Connection& dst, const std::string& migration, int seconds, LeaseHolder* holder) {
@@ -229,7 +247,7 @@ StatusOr<bool> AcquireLease(Connection& dst, const std::string& migration, int s
       return false;
     }
   }
-  std::string owner = fmt::format("{} pid {}", me, pid);
+  std::string owner = fmt::format("{} pid {}", HostName(), pid);
   std::string sql =
       cur->rows.empty()
           ? fmt::format("INSERT INTO {} (run_key, migration, state, stage, lease_owner, lease_host, lease_pid, "
@@ -248,17 +266,27 @@ StatusOr<bool> AcquireLease(Connection& dst, const std::string& migration, int s
   return true;
 }
 
-Status RenewLease(Connection& dst, const std::string& migration, int seconds) {
+// Only the holder renews or releases: a run whose lease lapsed and was taken over must
+// neither extend nor clear its successor's.
+std::string Mine(ir::Engine e) {
+  return fmt::format("lease_host = {} AND lease_pid = {}", QuoteLiteral(e, Host()), static_cast<int64_t>(getpid()));
+}
+
+StatusOr<bool> RenewLease(Connection& dst, const std::string& migration, int seconds) {
   ir::Engine e = dst.engine();
-  return dst.Execute(fmt::format("UPDATE {} SET lease_expires = {}, updated_at = {} WHERE run_key = {}",
+  auto r = dst.Query(fmt::format("UPDATE {} SET lease_expires = {}, updated_at = {} WHERE run_key = {} AND {} AND "
+                                 "lease_expires > {}",
                                  QuoteName(e, kMetaSchema, "runs"), Later(e, seconds), Now(e),
-                                 QuoteLiteral(e, Key(migration, "run"))));
+                                 QuoteLiteral(e, Key(migration, "run")), Mine(e), Now(e)));
+  if (!r.ok()) return r.status();
+  return r->affected == 1;
 }
 
 Status ReleaseLease(Connection& dst, const std::string& migration) {
   ir::Engine e = dst.engine();
-  return dst.Execute(fmt::format("UPDATE {} SET lease_expires = NULL, lease_owner = NULL, lease_pid = NULL WHERE run_key = {}",
-                                 QuoteName(e, kMetaSchema, "runs"), QuoteLiteral(e, Key(migration, "run"))));
+  return dst.Execute(fmt::format("UPDATE {} SET lease_expires = NULL, lease_owner = NULL, lease_pid = NULL WHERE "
+                                 "run_key = {} AND {}",
+                                 QuoteName(e, kMetaSchema, "runs"), QuoteLiteral(e, Key(migration, "run")), Mine(e)));
 }
 
 Status RecordRun(Connection& dst, const std::string& migration, const std::string& state, const std::string& stage,

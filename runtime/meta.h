@@ -59,7 +59,8 @@ Status PlanChunks(Connection& dst, const std::string& migration_key, const std::
 // Whether a chunk is marked done (after a lost connection, the commit may have happened).
 StatusOr<bool> ChunkDone(Connection& dst, const std::string& migration_key, const ChunkRecord& chunk);
 // The statement that marks a chunk done; it runs inside the transaction that writes the
-// chunk's rows, so that rows and checkpoint commit together.
+// chunk's rows, so that rows and checkpoint commit together. It changes no row when the chunk
+// is done already (then that transaction must roll back: another attempt committed it).
 std::string ChunkDoneSql(ir::Engine engine, const std::string& migration_key, const ChunkRecord& chunk);
 
 // The lease: one `ferry apply` of a migration at a time. Taken when free, expired, or held by
@@ -68,7 +69,8 @@ struct LeaseHolder {
   std::string owner;  // "host pid N since …"
 };
 StatusOr<bool> AcquireLease(Connection& dst, const std::string& migration_key, int seconds, LeaseHolder* holder);
-Status RenewLease(Connection& dst, const std::string& migration_key, int seconds);
+// False when this process no longer holds the lease (it lapsed, or another run took it).
+StatusOr<bool> RenewLease(Connection& dst, const std::string& migration_key, int seconds);
 Status ReleaseLease(Connection& dst, const std::string& migration_key);
 
 // The run's state for `ferry status`: running, done, failed, stopped; with the last error.

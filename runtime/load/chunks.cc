@@ -40,13 +40,20 @@ std::string KeyList(ir::Engine e, const Index& key) {
   return out;
 }
 
-// (a, b) > ('x', 'y'): row comparison, which both engines order like ORDER BY a, b.
-std::string Compare(ir::Engine e, const Index& key, const std::string& bound_json, const char* op) {
+// (a, b) > ('x', 'y'): row comparison, which both engines order like ORDER BY a, b. A
+// MySQL binary key's bound is a hex literal: its bytes need not be valid in any charset.
+std::string Compare(ir::Engine e, const Table& t, const Index& key, const std::string& bound_json, const char* op) {
   nlohmann::json values = nlohmann::json::parse(bound_json);
   std::string lits;
+  size_t i = 0;
   for (const auto& v : values) {
     if (!lits.empty()) lits += ", ";
-    lits += QuoteLiteral(e, Unhex(v.get<std::string>()));
+    const Column* c = i < key.columns.size() ? t.FindColumn(key.columns[i]) : nullptr;
+    std::string type = c != nullptr ? c->type.substr(0, c->type.find('(')) : "";
+    bool binary = ir::IsMysqlFamily(e) && (type == "binary" || type == "varbinary" || type.find("blob") != std::string::npos);
+    std::string hex = v.get<std::string>();
+    lits += binary ? (hex.empty() ? std::string("''") : "X'" + hex + "'") : QuoteLiteral(e, Unhex(hex));
+    ++i;
   }
   if (key.columns.size() == 1) return fmt::format("{} {} {}", QuoteIdent(e, key.columns[0]), op, lits);
   return fmt::format("({}) {} ({})", KeyList(e, key), op, lits);
@@ -69,7 +76,7 @@ StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table&
   std::vector<std::string> bounds;
   std::string prev;
   while (true) {
-    std::string where = prev.empty() ? "" : " WHERE " + Compare(e, *key, prev, ">");
+    std::string where = prev.empty() ? "" : " WHERE " + Compare(e, t, *key, prev, ">");
     auto r = src.Query(fmt::format("SELECT {} FROM {}{} ORDER BY {} LIMIT 1 OFFSET {}", KeyList(e, *key),
                                    QuoteName(e, t.schema, t.name), where, KeyList(e, *key), rows_per_chunk - 1));
     if (!r.ok()) {
@@ -96,8 +103,8 @@ std::string ChunkPredicate(ir::Engine e, const Table& t, const ChunkRecord& c) {
   const Index* key = t.ChunkKey();
   if (key == nullptr || (c.lo.empty() && c.hi.empty())) return "TRUE";
   std::string p;
-  if (!c.lo.empty()) p = Compare(e, *key, c.lo, ">");
-  if (!c.hi.empty()) p += (p.empty() ? "" : " AND ") + Compare(e, *key, c.hi, "<=");
+  if (!c.lo.empty()) p = Compare(e, t, *key, c.lo, ">");
+  if (!c.hi.empty()) p += (p.empty() ? "" : " AND ") + Compare(e, t, *key, c.hi, "<=");
   return p;
 }
 

@@ -193,6 +193,11 @@ class Loader {
   bool Stopping() {
     std::lock_guard<std::mutex> lock(mu_);
     if (opt_.stop != nullptr && opt_.stop->load()) stopped_ = true;
+    if (opt_.lease_lost != nullptr && opt_.lease_lost->load() && error_.ok()) {
+      error_ = Status(Code::kFailedPrecondition,
+                      "lost the lease in ferry_meta (the destination was out of reach too long, or another apply "
+                      "took the migration over); stopped at a chunk boundary, run ferry apply again to resume");
+    }
     return stopped_ || !error_.ok();
   }
 
@@ -203,12 +208,11 @@ class Loader {
 
   void Worker() {
     std::unique_ptr<Connection> src, dst;
-    std::map<const TableJob*, bool> staged;
     while (!Stopping()) {
       size_t i = next_.fetch_add(1);
       if (i >= work_.size()) return;
       Work& w = work_[i];
-      Status st = CopyWithRetry(w, src, dst, staged);
+      Status st = CopyWithRetry(w, src, dst);
       if (!st.ok()) {
         Fail(st);
         return;
@@ -216,8 +220,7 @@ class Loader {
     }
   }
 
-  Status Reconnect(std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst,
-                   std::map<const TableJob*, bool>& staged) {
+  Status Reconnect(std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst) {
     if (!src) {
       auto c = Connect(src_opts_);
       if (!c.ok()) return c.status();
@@ -228,18 +231,16 @@ class Loader {
       auto c = Connect(dst_opts_);
       if (!c.ok()) return c.status();
       dst = std::move(c).value();
-      staged.clear();
     }
     return Status::Ok();
   }
 
-  Status CopyWithRetry(Work& w, std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst,
-                       std::map<const TableJob*, bool>& staged) {
+  Status CopyWithRetry(Work& w, std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst) {
     auto began = Clock::now();
     int attempt = 0;
     bool lost = false;
     while (true) {
-      Status st = Reconnect(src, dst, staged);
+      Status st = Reconnect(src, dst);
       if (st.ok() && lost) {
         // The connection died around COMMIT: the chunk may have committed after all. Its
         // checkpoint committed with its rows, so the checkpoint says which.
@@ -247,7 +248,7 @@ class Loader {
         if (!done.ok()) st = done.status();
         else if (*done) return Status::Ok();
       }
-      if (st.ok()) st = CopyChunk(w, *src, *dst, staged);
+      if (st.ok()) st = CopyChunk(w, *src, *dst);
       if (st.ok()) return st;
       bool connection = st.code() == Code::kUnavailable;
       bool transient = connection || st.code() == Code::kAborted;
@@ -265,12 +266,12 @@ class Loader {
     }
   }
 
-  Status CopyChunk(Work& w, Connection& src, Connection& dst, std::map<const TableJob*, bool>& staged) {
+  Status CopyChunk(Work& w, Connection& src, Connection& dst) {
     TableJob& job = *w.job;
     const TableMapping& t = *job.mapping;
     std::string pred = ChunkPredicate(src.engine(), *t.source, w.chunk);
     if (!t.where.empty()) pred += " AND (" + t.where + ")";  // the plan's filter runs on the source only
-    if (!job.copy_out.empty()) return CopyPassthrough(w, src, dst, staged, job.copy_out + pred + ") TO STDOUT");
+    if (!job.copy_out.empty()) return CopyPassthrough(w, src, dst, job.copy_out + pred + ") TO STDOUT");
     std::string sql = job.select + pred;
     qps_.Take(1);
     auto rows = src.Query(sql);
@@ -294,10 +295,10 @@ class Loader {
       buf.clear();
       return st;
     };
-    if (pg && !job.stage_table.empty() && !staged[&job]) {
+    if (pg && !job.stage_table.empty()) {
+      // Every time: a rolled-back chunk takes a temporary table created in its transaction along.
       Status st = dst.Execute(job.stage_setup);
       if (!st.ok()) return fail(st);
-      staged[&job] = true;
     }
     for (size_t r = 0; r < rows->rows.size(); ++r) {
       const Row& row = rows->rows[r];
@@ -330,8 +331,9 @@ class Loader {
       if (!st.ok()) return fail(st);
     }
     done.bytes = bytes;
-    st = dst.Execute(ChunkDoneSql(dst.engine(), ctx_.migration_key, done));
-    if (!st.ok()) return fail(st);
+    auto marked = MarkDone(dst, done);
+    if (!marked.ok()) return fail(marked.status());
+    if (!*marked) return fail(Status::Ok());  // an earlier attempt committed it: ours goes
     st = dst.Commit();
     if (!st.ok()) return fail(st);
     job.rows += done.rows;
@@ -342,7 +344,7 @@ class Loader {
 
   // PostgreSQL to PostgreSQL, types as they are: the source's COPY output is the
   // destination's COPY input.
-  Status CopyPassthrough(Work& w, Connection& src, Connection& dst, std::map<const TableJob*, bool>& staged,
+  Status CopyPassthrough(Work& w, Connection& src, Connection& dst,
                          const std::string& copy_out) {
     TableJob& job = *w.job;
     qps_.Take(1);
@@ -358,23 +360,36 @@ class Loader {
       (void)dst.Rollback();
       return st;
     };
-    if (!job.stage_table.empty() && !staged[&job]) {
+    if (!job.stage_table.empty()) {
       Status st = dst.Execute(job.stage_setup);
       if (!st.ok()) return fail(st);
-      staged[&job] = true;
     }
     Status st = data->empty() ? Status::Ok() : dst.CopyIn(job.copy, *data);
     if (st.ok() && !job.stage_table.empty()) {
       st = dst.Execute(job.stage_merge);
       if (st.ok()) st = dst.Execute("TRUNCATE " + job.stage_table);
     }
-    if (st.ok()) st = dst.Execute(ChunkDoneSql(dst.engine(), ctx_.migration_key, done));
-    if (st.ok()) st = dst.Commit();
+    if (st.ok()) {
+      auto marked = MarkDone(dst, done);
+      if (!marked.ok()) return fail(marked.status());
+      if (!*marked) return fail(Status::Ok());  // an earlier attempt committed it: ours goes
+      st = dst.Commit();
+    }
     if (!st.ok()) return fail(st);
     job.rows += done.rows;
     job.bytes += done.bytes;
     ++job.chunks_done;
     return Status::Ok();
+  }
+
+  // Marks the chunk done in the chunk's transaction. False when it was done already: an
+  // attempt whose COMMIT outcome was lost with its connection may still have committed (or
+  // commit while we look); the guarded update waits for it and then sees it, so this attempt's
+  // rows are rolled back instead of doubled.
+  StatusOr<bool> MarkDone(Connection& dst, const ChunkRecord& done) {
+    auto r = dst.Query(ChunkDoneSql(dst.engine(), ctx_.migration_key, done));
+    if (!r.ok()) return r.status();
+    return r->affected == 1;
   }
 
   // A value that cannot be carried: which column of which row (by its key), and why.

@@ -28,7 +28,8 @@ struct TableProgress {
 };
 
 struct LoadOptions {
-  const std::atomic<bool>* stop = nullptr;
+  const std::atomic<bool>* stop = nullptr;        // a stop request (SIGINT/SIGTERM)
+  const std::atomic<bool>* lease_lost = nullptr;  // the lease is gone: stop, as a failure
   // About once a second while the load runs, and once at the end (final = true).
   std::function<void(const std::vector<TableProgress>&, double seconds, bool final)> on_progress;
 };

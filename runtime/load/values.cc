@@ -67,10 +67,13 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
       p.select = fmt::format("CAST({} AS DOUBLE)", QuoteIdent(from, c.source->name));
     }
     if (to_pg) {
-      if (sn == "bit") {
+      if (sn == "bit" && (dn == "bit" || dn == "bit varying" || dn == "varbit" || dn == "boolean" || dn == "bool")) {
         std::string n = src->args.empty() ? "1" : src->args[0];
         p.select = fmt::format("LPAD(BIN({}), {}, '0')", QuoteIdent(from, c.source->name), n);
         p.kind = dn == "boolean" || dn == "bool" ? ValuePlan::Kind::kIntToBool : ValuePlan::Kind::kBitsToPgBits;
+      } else if (sn == "bit") {
+        // A bit value overridden to a number: the number.
+        p.select = fmt::format("CAST({} AS UNSIGNED)", QuoteIdent(from, c.source->name));
       } else if (dn == "boolean" || dn == "bool") {
         p.kind = ValuePlan::Kind::kIntToBool;
       } else if (c.is_set || (sn == "set" && c.type.find("[]") != std::string::npos)) {
@@ -85,7 +88,12 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
     if (sn == "boolean") p.kind = ValuePlan::Kind::kPgBoolToInt;
     else if (sn == "bytea") p.kind = ValuePlan::Kind::kByteaToBytes;
     else if (sn == "bit" || sn == "bit varying") p.kind = ValuePlan::Kind::kPgBitsToMysql;
-    else if (sn == "timestamp with time zone" || sn == "time with time zone") p.kind = ValuePlan::Kind::kPgZonedToMysql;
+    else if (sn == "timestamp with time zone") p.kind = ValuePlan::Kind::kPgZonedToMysql;
+    else if (sn == "time with time zone") {
+      // timetz prints its own offset, not the session's: converted to UTC first.
+      p.select = fmt::format("({} AT TIME ZONE 'UTC')", QuoteIdent(from, c.source->name));
+      p.kind = ValuePlan::Kind::kPgZonedToMysql;
+    }
     else if (sn == "real") p.kind = ValuePlan::Kind::kPgRealToMysql;
   }
   return p;
