@@ -61,22 +61,6 @@ std::string HttpGet(int port, const std::string& path) {
   return out;
 }
 
-pid_t Start(const std::vector<std::string>& args, const std::string& out_file) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!freopen(out_file.c_str(), "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(127);
-    std::vector<char*> argv;
-    std::string bin = FERRY_BIN;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
 std::string Migration(const std::string& body) { return "migration m {\n  from = src\n  to = dst\n" + body + "}\n"; }
 
 TEST(LoadFeatures, ThrottleMetricsAndJsonProgress) {
@@ -94,7 +78,8 @@ TEST(LoadFeatures, ThrottleMetricsAndJsonProgress) {
   int port = FreePort();
   std::string out = ScratchPath("throttle.out");
   auto began = std::chrono::steady_clock::now();
-  pid_t pid = Start({"apply", plan, "--format", "json", "--metrics", "127.0.0.1:" + std::to_string(port)}, out);
+  pid_t pid = StartFerry({"apply", plan, "--format", "json", "--metrics", "127.0.0.1:" + std::to_string(port)}, {},
+                         out, "/dev/null");
   std::string scraped;
   for (int i = 0; i < 100 && scraped.find("ferry_rows_copied_total{") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

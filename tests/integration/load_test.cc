@@ -229,23 +229,8 @@ INSTANTIATE_TEST_SUITE_P(Pairs, Load,
                                            Pair{"m2p", &Mariadb, &Postgres}, Pair{"p2m", &Postgres, &MariadbPlain}),
                          [](const auto& i) { return std::string(i.param.name); });
 
-// Starts `ferry apply` and returns its pid (output to files; see RunFerry for the blocking form).
 pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  std::string err = ScratchPath("started.err");  // made before the fork: the child must not own it
-  pid_t pid = fork();
-  if (pid == 0) {
-    for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
-    if (!freopen("/dev/null", "w", stdout) || !freopen(err.c_str(), "w", stderr)) _exit(127);
-    std::vector<char*> argv;
-    std::string bin = FERRY_BIN;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (auto& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
+  return testing::StartFerry(args, env, "/dev/null", ScratchPath("started.err"));
 }
 
 // Killed with SIGKILL at random moments, again and again, then run to the end: exactly the

@@ -99,15 +99,8 @@ std::string Endpoint(const std::string& name, const Server& s, const std::string
          PasswordFile() + "\")\n" + extra + "}\n";
 }
 
-CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  namespace fs = std::filesystem;
-  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = Scratch();
-  std::string tag = info != nullptr ? std::string(info->name()) : "run";
-  for (char& ch : tag) {
-    if (ch == '/') ch = '_';
-  }
-  fs::path out = dir / (tag + ".out"), err = dir / (tag + ".err");
+pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::string& out,
+                 const std::string& err) {
   pid_t pid = fork();
   if (pid == 0) {
     for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
@@ -122,6 +115,17 @@ CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<s
     execv(bin.c_str(), argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string tag = info != nullptr ? std::string(info->name()) : "run";
+  for (char& ch : tag) {
+    if (ch == '/') ch = '_';
+  }
+  std::string out = ScratchPath(tag + ".out"), err = ScratchPath(tag + ".err");
+  pid_t pid = StartFerry(args, env, out, err);
   int status = 0;
   waitpid(pid, &status, 0);
   CommandResult r;

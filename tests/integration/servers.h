@@ -6,6 +6,8 @@
 // is never skipped.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,7 +52,11 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
-// Runs the ferry binary with `args` (and `env` as NAME=VALUE pairs added to the environment).
+// Starts the ferry binary with `args` (and `env` as NAME=VALUE pairs added to the environment),
+// its output going to the two files; returns its pid for waitpid.
+pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::string& out,
+                 const std::string& err);
+// Runs the ferry binary with `args` and `env` to its end.
 CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
 // A path in this test process's scratch directory, which is removed when the process ends.
