@@ -65,6 +65,12 @@ std::vector<const ir::Migration*> Migrations(const ir::Plan& plan, const RunOpti
   return out;
 }
 
+// The JSON every runtime command prints: {"format_version": N, "<key>": [...]}.
+void PrintJson(const char* key, const nlohmann::json& items) {
+  fmt::print("{}\n", nlohmann::json{{"format_version", ir::kFormatVersion}, {key, items}}.dump(
+                          2, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 bool ConnectFailed(const runtime::MigrationContext& ctx) {
   return !ctx.source.conn || !ctx.destination.conn || !ctx.source.catalog_status.ok() ||
          !ctx.destination.catalog_status.ok();
@@ -164,10 +170,7 @@ int Precheck(const RunOptions& o) {
     else fmt::print("{}", runtime::RenderText(report, o.color));
     if (!report.passed()) exit = std::max(exit, kExitProblem);
   }
-  if (o.format == "json") {
-    fmt::print("{}\n", nlohmann::json{{"format_version", ir::kFormatVersion}, {"prechecks", all}}.dump(2, ' ', false,
-                                                                                                       nlohmann::json::error_handler_t::replace));
-  }
+  if (o.format == "json") PrintJson("prechecks", all);
   return exit;
 }
 
@@ -195,10 +198,7 @@ int DryRun(const RunOptions& o) {
     for (const auto& p : ctx->ddl.problems) errors |= p.severity == runtime::Problem::Severity::kError;
     if (errors) exit = std::max(exit, kExitProblem);
   }
-  if (o.format == "json") {
-    fmt::print("{}\n", nlohmann::json{{"format_version", ir::kFormatVersion}, {"dry_runs", all}}.dump(2, ' ', false,
-                                                                                                      nlohmann::json::error_handler_t::replace));
-  }
+  if (o.format == "json") PrintJson("dry_runs", all);
   return exit;
 }
 
@@ -416,7 +416,7 @@ int Status(const RunOptions& o) {
     }
     if (!tables.empty()) fmt::print("  total    {} rows, {}\n", rows, Human(static_cast<double>(bytes)));
   }
-  if (o.format == "json") fmt::print("{}\n", nlohmann::json{{"format_version", ir::kFormatVersion}, {"status", all}}.dump(2));
+  if (o.format == "json") PrintJson("status", all);
   return exit;
 }
 

@@ -75,4 +75,12 @@ std::vector<TypeRule> Plan::EffectiveRules(std::string_view typemap) const {
   return rules;
 }
 
+ZeroDates Plan::EffectiveZeroDates(std::string_view typemap) const {
+  int guard = 0;  // the checker rejects cycles; this only guards
+  for (const TypeMap* m = FindTypeMap(typemap); m != nullptr && guard < 64; m = FindTypeMap(m->base), ++guard) {
+    if (m->zero_dates != ZeroDates::kUnset) return m->zero_dates;
+  }
+  return ZeroDates::kUnset;
+}
+
 }  // namespace ferry::ir

@@ -222,6 +222,8 @@ struct Plan {
   const TypeMap* FindTypeMap(std::string_view name) const;
   // A map's rules with those of the maps it extends, in the order they are tried.
   std::vector<TypeRule> EffectiveRules(std::string_view typemap) const;
+  // A map's zero_dates, or the one it inherits from the map it extends.
+  ZeroDates EffectiveZeroDates(std::string_view typemap) const;
 };
 
 }  // namespace ferry::ir

@@ -76,14 +76,6 @@ std::vector<std::string> EnumValues(const SqlType& t) {
   return out;
 }
 
-ir::ZeroDates EffectiveZeroDates(const ir::Plan& plan, std::string_view map) {
-  int guard = 0;
-  for (const ir::TypeMap* t = plan.FindTypeMap(map); t != nullptr && guard < 64; t = plan.FindTypeMap(t->base), ++guard) {
-    if (t->zero_dates != ir::ZeroDates::kUnset) return t->zero_dates;
-  }
-  return ir::ZeroDates::kUnset;
-}
-
 size_t MaxIdentifier(ir::Engine e) { return e == ir::Engine::kPostgres ? 63 : 64; }
 
 size_t Utf8Chars(std::string_view s) {
@@ -99,7 +91,7 @@ class Mapper {
       auto pat = ParseTypePattern(r.pattern, &err);
       if (pat) rules_.push_back({*pat, r});
     }
-    zero_dates_ = EffectiveZeroDates(plan, m.typemap);
+    zero_dates_ = plan.EffectiveZeroDates(m.typemap);
   }
 
   Selection Run() {

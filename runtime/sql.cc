@@ -59,6 +59,17 @@ std::string QuoteLiteral(ir::Engine engine, std::string_view text) {
   return out;
 }
 
+std::string HexDigits(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
 std::vector<std::string> BackquotedNames(std::string_view s) {
   std::vector<std::string> out;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -20,6 +20,9 @@ std::string QuoteName(ir::Engine engine, std::string_view schema, std::string_vi
 // 'it''s' (the MySQL family also escapes backslashes; PostgreSQL uses E'' only when needed).
 std::string QuoteLiteral(ir::Engine engine, std::string_view text);
 
+// The bytes as lower-case hex digits (for X'…', 0x…, bytea's \x…).
+std::string HexDigits(std::string_view bytes);
+
 // The backquoted names in MySQL text, in order: "GRANT … ON `db`.`t`" → {db, t}; a doubled
 // backquote inside a name is one backquote.
 std::vector<std::string> BackquotedNames(std::string_view text);

@@ -14,16 +14,6 @@ namespace {
 
 // Bounds are stored hex-encoded: a key may be any bytes (a MySQL varbinary), and ferry_meta
 // keeps them as text.
-std::string Hex(std::string_view v) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : v) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
-
 std::string Unhex(std::string_view h) {
   auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
   std::string out;
@@ -85,7 +75,7 @@ StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table&
     }
     if (r->rows.empty()) break;
     nlohmann::json b = nlohmann::json::array();
-    for (const auto& v : r->rows[0]) b.push_back(Hex(v.value_or("")));
+    for (const auto& v : r->rows[0]) b.push_back(HexDigits(v.value_or("")));
     prev = b.dump();
     bounds.push_back(prev);
   }

@@ -79,7 +79,7 @@ class Loader {
     std::map<std::string, std::vector<ChunkRecord>> by_table;
     for (auto& c : *existing) by_table[c.table].push_back(c);
     std::unique_ptr<Connection> src;
-    ir::ZeroDates zero_dates = ZeroDatesOf(*ctx_.plan, m_.typemap);
+    ir::ZeroDates zero_dates = ctx_.plan->EffectiveZeroDates(m_.typemap);
     for (const auto& t : ctx_.selection.tables) {
       auto job = std::make_unique<TableJob>();
       job->mapping = &t;

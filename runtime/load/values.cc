@@ -11,15 +11,6 @@ namespace ferry::runtime {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
-void AppendHex(std::string_view bytes, std::string* out) {
-  for (unsigned char c : bytes) {
-    out->push_back(kHex[c >> 4]);
-    out->push_back(kHex[c & 15]);
-  }
-}
-
 // COPY text format: backslash, tab, newline and carriage return escaped.
 void AppendCopyText(std::string_view v, std::string* out) {
   for (char c : v) {
@@ -40,14 +31,6 @@ bool ZeroDate(std::string_view v) {
 }
 
 }  // namespace
-
-ir::ZeroDates ZeroDatesOf(const ir::Plan& plan, const std::string& typemap) {
-  int guard = 0;
-  for (const ir::TypeMap* t = plan.FindTypeMap(typemap); t != nullptr && guard < 64; t = plan.FindTypeMap(t->base), ++guard) {
-    if (t->zero_dates != ir::ZeroDates::kUnset) return t->zero_dates;
-  }
-  return ir::ZeroDates::kUnset;
-}
 
 ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::ZeroDates zero_dates) {
   ValuePlan p;
@@ -160,7 +143,7 @@ Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::s
     }
     case K::kBytesToBytea:
       out->append("\\\\x");
-      AppendHex(v, out);
+      out->append(HexDigits(v));
       return Status::Ok();
     case K::kByteaToBytes:
       if (v.size() < 2 || v.substr(0, 2) != "\\x") {
@@ -173,7 +156,7 @@ Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::s
       if (v.empty()) out->append("''");
       else {
         out->append("0x");
-        AppendHex(v, out);
+        out->append(HexDigits(v));
       }
       return Status::Ok();
     case K::kPgZonedToMysql: {

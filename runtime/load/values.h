@@ -45,7 +45,4 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& column,
 // column mapped to boolean …).
 Status AppendValue(const ValuePlan& plan, const Value& value, ir::Engine to, std::string* out);
 
-// The effective zero_dates policy of a migration's type map.
-ir::ZeroDates ZeroDatesOf(const ir::Plan& plan, const std::string& typemap);
-
 }  // namespace ferry::runtime
