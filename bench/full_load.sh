@@ -5,6 +5,8 @@
 #
 #   bench/full_load.sh                 # ROWS=1000000 (the issue's figure is 4.5M: ROWS=4500000)
 #   WORKERS=4 ROWS=4500000 bench/full_load.sh
+#   PAIRS="m2m m2p" bench/full_load.sh  # some of the pairs only (m2m, p2p, m2p)
+#   KEEP_SERVERS=1 bench/full_load.sh   # leave the servers and the dataset up to profile against
 #
 # Peers (installed from Debian's packages when missing): mydumper/myloader, pg_dump|pg_restore,
 # pgcopydb, pgloader, and a raw COPY TO | COPY FROM pipe.
@@ -12,6 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${ROWS:-1000000}
 workers=${WORKERS:-2}
+pairs=" ${PAIRS:-m2m p2p m2p} "
 ferry=$PWD/build/ferry
 [ -x "$ferry" ] || scripts/setup
 missing=()
@@ -25,7 +28,7 @@ export FERRY_SERVERS_DIR=${FERRY_SERVERS_DIR:-${TMPDIR:-/tmp}/ferry-bench-load-$
 export FERRY_MARIADB_PORT=${FERRY_MARIADB_PORT:-34306} FERRY_MARIADB2_PORT=${FERRY_MARIADB2_PORT:-34307}
 export FERRY_PG_PORT=${FERRY_PG_PORT:-34432} FERRY_PG2_PORT=${FERRY_PG2_PORT:-34433}
 scripts/servers start >/dev/null
-trap 'scripts/servers stop' EXIT
+[ -n "${KEEP_SERVERS:-}" ] || trap 'scripts/servers stop' EXIT
 eval "$(scripts/servers env)"
 pw=$(cat "$FERRY_TEST_PASSWORD_FILE")
 export MYSQL_PWD=$pw PGPASSWORD=$pw
@@ -103,6 +106,7 @@ measure() {  # measure LABEL command…
 ratio() { awk -v a="${secs[$1]}" -v b="${secs[$2]}" -v n1="$1" -v n2="$2" 'BEGIN { if (a > 0 && b > 0) printf "  %s is %.2fx the speed of %s\n", n1, b / a, n2 }'; }
 
 echo "dataset: $rows rows in 4 tables, ~$mb MB of MariaDB data; workers/threads = $workers; $(nproc) cores"
+if [[ $pairs == *" m2m "* ]]; then
 echo
 echo "MariaDB -> MariaDB"
 plan "$work/m2m.ferry" maria maria
@@ -110,7 +114,30 @@ plan "$work/m2m.ferry" maria maria
 measure "ferry (MariaDB -> MariaDB)" "$ferry" apply "$work/m2m.ferry"
 "${m2[@]}" -e 'DROP DATABASE IF EXISTS bench'
 measure "mydumper + myloader" sh -c "mydumper -h 127.0.0.1 -P $FERRY_MARIADB_PORT -u ferry -p '$pw' -B bench -t $workers -o $work/dump >/dev/null && myloader -h 127.0.0.1 -P $FERRY_MARIADB2_PORT -u ferry -p '$pw' -B bench -t $workers -d $work/dump -o"
+files=$FERRY_SERVERS_DIR/mariadb.files
+"${m2[@]}" -e 'DROP DATABASE IF EXISTS peer_load; CREATE DATABASE peer_load'
+# The peer's schema goes first and is not timed; its indexes are built during the load.
+mariadb-dump --no-defaults -h127.0.0.1 -P"$FERRY_MARIADB_PORT" -uferry --no-data bench | "${m2[@]}" peer_load
+cat >"$work/outfile.sh" <<SH
+one() {
+  mariadb --no-defaults -h127.0.0.1 -P$FERRY_MARIADB_PORT -uferry -e "SELECT * INTO OUTFILE '$files/\$1.tsv' FROM bench.\$1" &&
+    mariadb --no-defaults --local-infile=1 -h127.0.0.1 -P$FERRY_MARIADB2_PORT -uferry peer_load -e "LOAD DATA LOCAL INFILE '$files/\$1.tsv' INTO TABLE \$1"
+}
+rm -f $files/*.tsv
+# $workers tables at a time
+n=0
+for t in orders customers events order_lines; do
+  one \$t &
+  n=\$((n + 1))
+  [ \$((n % $workers)) = 0 ] && wait
+done
+wait
+SH
+measure "SELECT INTO OUTFILE + LOAD DATA" sh "$work/outfile.sh"
 ratio "ferry (MariaDB -> MariaDB)" "mydumper + myloader"
+ratio "ferry (MariaDB -> MariaDB)" "SELECT INTO OUTFILE + LOAD DATA"
+fi
+if [[ $pairs == *" p2p "* ]]; then
 echo
 echo "PostgreSQL -> PostgreSQL"
 plan "$work/p2p.ferry" pg pg ferry_p2p
@@ -126,6 +153,8 @@ measure "raw binary COPY TO | COPY FROM" sh -c "for t in orders customers events
 ratio "ferry (PostgreSQL -> PostgreSQL)" "pg_dump -Fd -Z0 -j + pg_restore -j"
 ratio "ferry (PostgreSQL -> PostgreSQL)" "pgcopydb clone"
 ratio "ferry (PostgreSQL -> PostgreSQL)" "raw binary COPY TO | COPY FROM"
+fi
+if [[ $pairs == *" m2p "* ]]; then
 echo
 echo "MariaDB -> PostgreSQL"
 plan "$work/m2p.ferry" maria pg ferry_m2p
@@ -141,4 +170,5 @@ LOAD DATABASE FROM mysql://ferry:$pw@127.0.0.1:$FERRY_MARIADB_PORT/bench
 LOAD
 measure "pgloader" pgloader --dynamic-space-size 4096 "$work/pgloader.load"
 ratio "ferry (MariaDB -> PostgreSQL)" "pgloader"
-rm -rf "$work"
+fi
+if [ -n "${KEEP_SERVERS:-}" ]; then echo "plans and dumps kept in $work; servers: eval \"\$(scripts/servers env)\" with FERRY_SERVERS_DIR=$FERRY_SERVERS_DIR"; else rm -rf "$work"; fi

@@ -274,6 +274,8 @@ int Apply(const RunOptions& o) {
       if (metrics) metrics->SetStage(m->name, stage);
     };
     runtime::SchemaStageOptions sopts;
+    sopts.parallel = m->workers;
+    sopts.connect = [&]() { return runtime::Connect(*opts); };
     int created = 0, kept = 0;
     sopts.on_statement = [&](const runtime::DdlStatement& d, const std::string& action) {
       if (action == "create") ++created;
@@ -309,6 +311,7 @@ int Apply(const RunOptions& o) {
         printer(t, secs, final);
         if (metrics) metrics->SetTables(m->name, t);
       };
+      lopts.on_notice = [&](const std::string& note) { fmt::print(stderr, "ferry: migration {}: {}\n", m->name, note); };
       runtime::Status st = runtime::RunFullLoad(*ctx, lopts);
       if (!st.ok()) return fail("load", st);
     }

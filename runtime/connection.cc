@@ -40,11 +40,11 @@ int Result::Column(std::string_view name) const {
   return -1;
 }
 
-Status Connection::CopyIn(std::string_view, std::string_view) {
-  return Status(Code::kUnimplemented, "COPY FROM STDIN is PostgreSQL's");
+Status Connection::BulkLoad(std::string_view, ByteSource&) {
+  return Status(Code::kUnimplemented, "no bulk load path for this engine");
 }
 
-StatusOr<std::string> Connection::CopyOut(std::string_view) {
+StatusOr<std::unique_ptr<ByteSource>> Connection::CopyOut(std::string_view) {
   return Status(Code::kUnimplemented, "COPY TO STDOUT is PostgreSQL's");
 }
 

@@ -52,6 +52,26 @@ struct Result {
   int Column(std::string_view name) const;
 };
 
+// A query's rows, read one at a time: the load's source side. Streaming cursors (the MySQL
+// family, mysql_use_result) hold one row in memory whatever the result's size, and keep the
+// connection busy until the end or until the cursor goes.
+class RowCursor {
+ public:
+  virtual ~RowCursor() = default;
+  // Moves to the next row; false after the last.
+  virtual StatusOr<bool> Next() = 0;
+  // Value i of the current row: nullopt for NULL; the bytes stay valid until Next.
+  virtual std::optional<std::string_view> Get(size_t i) const = 0;
+};
+
+// A stream of bytes read piece by piece: a bulk load's input, or COPY TO STDOUT's output.
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Appends the next piece to *out; false (and nothing appended) once the stream has ended.
+  virtual StatusOr<bool> Read(std::string* out) = 0;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -63,11 +83,20 @@ class Connection {
   virtual Status Execute(std::string_view sql) = 0;
   // Runs one statement and returns all its rows.
   virtual StatusOr<Result> Query(std::string_view sql) = 0;
-  // PostgreSQL: runs `COPY … FROM STDIN` and sends `data` (COPY text format) to it. Part of
-  // the surrounding transaction. Other engines: kUnimplemented.
-  virtual Status CopyIn(std::string_view copy_sql, std::string_view data);
-  // PostgreSQL: runs `COPY … TO STDOUT` and returns what it sends. Other engines: kUnimplemented.
-  virtual StatusOr<std::string> CopyOut(std::string_view copy_sql);
+  // Runs one query and returns its rows through a cursor. `stream`: read rows from the
+  // server as the cursor advances (when the engine can) instead of all at once; the caller
+  // must then keep reading, since the server waits for it (net_write_timeout on MySQL).
+  virtual StatusOr<std::unique_ptr<RowCursor>> OpenCursor(std::string_view sql, bool stream) = 0;
+  // Bulk load, part of the surrounding transaction: PostgreSQL runs `sql` (COPY … FROM STDIN)
+  // and sends it `data`; the MySQL family runs `sql` (LOAD DATA LOCAL INFILE …) and serves
+  // `data` when the server asks for the file (never a file from disk, whatever the server
+  // names). An error of `data` itself is returned as it is. On the MySQL family anything the
+  // server only warned about is an error (LOAD DATA LOCAL turns data errors into warnings),
+  // and a server that refuses LOCAL gives kUnimplemented.
+  virtual Status BulkLoad(std::string_view sql, ByteSource& data);
+  // PostgreSQL: runs `COPY … TO STDOUT` and returns its output as a stream. The connection
+  // serves nothing else until the stream ended or went. Other engines: kUnimplemented.
+  virtual StatusOr<std::unique_ptr<ByteSource>> CopyOut(std::string_view copy_sql);
 
   // Transactions (the MySQL family commits DDL implicitly; PostgreSQL does not).
   Status Begin() { return Execute(engine() == ir::Engine::kPostgres ? "BEGIN" : "START TRANSACTION"); }

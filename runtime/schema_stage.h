@@ -20,6 +20,10 @@ struct SchemaStageOptions {
   bool full_done = true;  // triggers with `after_full` are created only once the load is done
   // Called before each statement with what happens to it: "create", "exists" or "deferred".
   std::function<void(const DdlStatement&, const std::string& action)> on_statement;
+  // schema.post builds indexes on up to `parallel` connections: the one given, and more that
+  // `connect` opens to the same destination.
+  int parallel = 1;
+  std::function<StatusOr<std::unique_ptr<Connection>>()> connect;
 };
 
 Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stage, const SchemaStageOptions& options);

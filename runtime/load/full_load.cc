@@ -30,6 +30,7 @@ struct TableJob {
   std::vector<size_t> written;      // indexes into mapping->columns that are written
   std::string insert_head;          // MySQL: INSERT INTO t (cols) VALUES
   std::string insert_tail;          // MySQL: ON DUPLICATE KEY UPDATE … (conflicts = ignore)
+  std::string load_data;            // MySQL: LOAD DATA LOCAL INFILE … (conflicts = error)
   std::string copy;                 // PostgreSQL: COPY t (cols) FROM STDIN
   std::string stage_table;          // PostgreSQL, conflicts = ignore: the temporary table
   std::string stage_setup, stage_merge;
@@ -116,15 +117,23 @@ class Loader {
   void Prepare(TableJob& job, ir::ZeroDates zero_dates, size_t index) {
     const TableMapping& t = *job.mapping;
     ir::Engine from = m_.from_engine, to = m_.to_engine;
-    std::vector<std::string> selects, dst_cols;
+    std::vector<std::string> selects, dst_cols, load_fields, load_sets;
     for (size_t i = 0; i < t.columns.size(); ++i) {
       const ColumnMapping& c = t.columns[i];
       // A column the destination computes itself is not written.
       if (!c.source->generated.empty() && !c.generated_as_data) continue;
       job.written.push_back(i);
       job.values.push_back(PlanValue(from, to, c, zero_dates));
-      selects.push_back(job.values.back().select);
+      const ValuePlan& v = job.values.back();
+      selects.push_back(v.select);
       dst_cols.push_back(QuoteIdent(to, c.name));
+      if (v.load_set.empty()) {
+        load_fields.push_back(dst_cols.back());
+      } else {
+        std::string var = fmt::format("@v{}", load_fields.size());
+        load_fields.push_back(var);
+        load_sets.push_back(fmt::format("{} = {}", dst_cols.back(), fmt::format(fmt::runtime(v.load_set), var)));
+      }
     }
     std::string cols = fmt::format("{}", fmt::join(dst_cols, ", "));
     std::string table = QuoteName(to, t.dst_schema, t.dst_table);
@@ -165,6 +174,12 @@ class Loader {
                               ? QuoteIdent(to, t.FindSource(key->columns[0])->name)
                               : dst_cols.front();
         job.insert_tail = fmt::format(" ON DUPLICATE KEY UPDATE {0} = {0}", col);
+      } else {
+        // The file's name is never opened: the connector serves the rows from memory.
+        job.load_data = fmt::format(
+            "LOAD DATA LOCAL INFILE 'ferry' INTO TABLE {} CHARACTER SET utf8mb4 "
+            R"(FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n' ({}){}{})",
+            table, fmt::join(load_fields, ", "), load_sets.empty() ? "" : " SET ", fmt::join(load_sets, ", "));
       }
     }
   }
@@ -266,115 +281,160 @@ class Loader {
     }
   }
 
+  // A chunk's rows, read from the source's cursor and written in the destination's form a
+  // piece at a time, so that a chunk never sits whole in memory and the destination writes
+  // while the source reads. The throttles are taken piece by piece.
+  class RowEncoder final : public ByteSource {
+   public:
+    RowEncoder(Loader& loader, const TableJob& job, RowCursor& cursor, Format format)
+        : loader_(loader), job_(job), rows_(cursor), format_(format),
+          piece_(format == Format::kSqlLiteral ? (4u << 20) : (256u << 10)) {}
+
+    StatusOr<bool> Read(std::string* out) override {
+      if (ended_) return false;
+      const size_t start = out->size();
+      const bool tuples = format_ == Format::kSqlLiteral;
+      int64_t n = 0;
+      while (out->size() - start < piece_) {
+        auto more = rows_.Next();
+        if (!more.ok()) return more.status();
+        if (!*more) {
+          ended_ = true;
+          break;
+        }
+        if (tuples) out->append(n == 0 ? "(" : ",(");
+        for (size_t i = 0; i < job_.values.size(); ++i) {
+          if (i) out->push_back(tuples ? ',' : '\t');
+          Status st = AppendValue(job_.values[i], rows_.Get(i), format_, out);
+          if (!st.ok()) return loader_.ValueError(st, job_, rows_, i);
+        }
+        out->push_back(tuples ? ')' : '\n');
+        ++n;
+      }
+      rows += n;
+      bytes += static_cast<int64_t>(out->size() - start);
+      loader_.rows_per_s_.Take(static_cast<double>(n));
+      loader_.bytes_per_s_.Take(static_cast<double>(out->size() - start));
+      return out->size() > start;
+    }
+
+    int64_t rows = 0, bytes = 0;
+
+   private:
+    Loader& loader_;
+    const TableJob& job_;
+    RowCursor& rows_;
+    const Format format_;
+    const size_t piece_;
+    bool ended_ = false;
+  };
+
+  // PostgreSQL to PostgreSQL, types as they are: the source's COPY output, counted, is the
+  // destination's COPY input.
+  class CopyRelay final : public ByteSource {
+   public:
+    CopyRelay(Loader& loader, ByteSource& in) : loader_(loader), in_(in) {}
+    StatusOr<bool> Read(std::string* out) override {
+      const size_t start = out->size();
+      auto more = in_.Read(out);
+      if (!more.ok() || !*more) return more;
+      // One line a row: a newline inside a value is escaped.
+      int64_t n = std::count(out->begin() + static_cast<std::ptrdiff_t>(start), out->end(), '\n');
+      rows += n;
+      bytes += static_cast<int64_t>(out->size() - start);
+      loader_.rows_per_s_.Take(static_cast<double>(n));
+      loader_.bytes_per_s_.Take(static_cast<double>(out->size() - start));
+      return true;
+    }
+
+    int64_t rows = 0, bytes = 0;
+
+   private:
+    Loader& loader_;
+    ByteSource& in_;
+  };
+
   Status CopyChunk(Work& w, Connection& src, Connection& dst) {
     TableJob& job = *w.job;
     const TableMapping& t = *job.mapping;
     std::string pred = ChunkPredicate(src.engine(), *t.source, w.chunk);
     if (!t.where.empty()) pred += " AND (" + t.where + ")";  // the plan's filter runs on the source only
-    if (!job.copy_out.empty()) return CopyPassthrough(w, src, dst, job.copy_out + pred + ") TO STDOUT");
-    std::string sql = job.select + pred;
-    qps_.Take(1);
-    auto rows = src.Query(sql);
-    if (!rows.ok()) return rows.status();
-    rows_per_s_.Take(static_cast<double>(rows->rows.size()));
     const bool pg = dst.engine() == ir::Engine::kPostgres;
-    ChunkRecord done = w.chunk;
-    done.rows = static_cast<int64_t>(rows->rows.size());
+    const bool load_data = !pg && !job.load_data.empty() && load_data_.load();
+    // A throttled read is buffered: a streamed one would keep the source server waiting on us.
+    const bool stream = !m_.throttle_full || (!m_.throttle_full->rows_per_s && !m_.throttle_full->mb_per_s);
+
+    qps_.Take(1);
+    std::unique_ptr<RowCursor> cursor;
+    std::unique_ptr<ByteSource> copy_out;
+    std::unique_ptr<RowEncoder> encoder;
+    std::unique_ptr<CopyRelay> relay;
+    ByteSource* input;
+    if (!job.copy_out.empty()) {
+      auto c = src.CopyOut(job.copy_out + pred + ") TO STDOUT");
+      if (!c.ok()) return c.status();
+      copy_out = std::move(c).value();
+      relay = std::make_unique<CopyRelay>(*this, *copy_out);
+      input = relay.get();
+    } else {
+      auto c = src.OpenCursor(job.select + pred, stream);
+      if (!c.ok()) return c.status();
+      cursor = std::move(c).value();
+      encoder = std::make_unique<RowEncoder>(*this, job, *cursor,
+                                             pg ? Format::kCopyText : load_data ? Format::kLoadData : Format::kSqlLiteral);
+      input = encoder.get();
+    }
+
     FERRY_RETURN_IF_ERROR(dst.Begin());
     auto fail = [&](Status st) {
       (void)dst.Rollback();
       return st;
     };
-    std::string buf;
-    int64_t bytes = 0;
-    auto flush = [&]() -> Status {
-      if (buf.empty()) return Status::Ok();
-      bytes += static_cast<int64_t>(buf.size());
-      bytes_per_s_.Take(static_cast<double>(buf.size()));
-      Status st = pg ? dst.CopyIn(job.copy, buf) : dst.Execute(job.insert_head + buf + job.insert_tail);
-      buf.clear();
-      return st;
-    };
+    Status st;
     if (pg && !job.stage_table.empty()) {
       // Every time: a rolled-back chunk takes a temporary table created in its transaction along.
-      Status st = dst.Execute(job.stage_setup);
+      st = dst.Execute(job.stage_setup);
       if (!st.ok()) return fail(st);
     }
-    for (size_t r = 0; r < rows->rows.size(); ++r) {
-      const Row& row = rows->rows[r];
-      if (pg) {
-        for (size_t i = 0; i < job.values.size(); ++i) {
-          if (i) buf += '\t';
-          Status st = AppendValue(job.values[i], row[i], ir::Engine::kPostgres, &buf);
-          if (!st.ok()) return fail(ValueError(st, job, row, i));
-        }
-        buf += '\n';
-      } else {
-        buf += buf.empty() ? "(" : ",(";
-        for (size_t i = 0; i < job.values.size(); ++i) {
-          if (i) buf += ',';
-          Status st = AppendValue(job.values[i], row[i], dst.engine(), &buf);
-          if (!st.ok()) return fail(ValueError(st, job, row, i));
-        }
-        buf += ')';
-      }
-      if (buf.size() >= (4u << 20)) {
-        Status st = flush();
-        if (!st.ok()) return fail(st);
+    if (pg) {
+      st = dst.BulkLoad(job.copy, *input);
+    } else if (load_data) {
+      st = dst.BulkLoad(job.load_data, *input);
+    } else {
+      std::string values;
+      while (st.ok()) {
+        values.clear();
+        auto more = input->Read(&values);
+        if (!more.ok()) st = more.status();
+        if (!st.ok() || !*more) break;
+        st = dst.Execute(job.insert_head + values + job.insert_tail);
       }
     }
-    Status st = flush();
+    if (st.code() == Code::kUnimplemented && load_data) {
+      // The server refuses LOAD DATA LOCAL (local_infile = OFF): multi-row INSERTs from now on.
+      (void)dst.Rollback();
+      encoder.reset();
+      cursor.reset();  // read to its end: the source connection serves the next query
+      if (load_data_.exchange(false) && opt_.on_notice) {  // said once
+        opt_.on_notice(fmt::format("{} refuses LOAD DATA LOCAL INFILE ({}); loading with multi-row INSERTs, "
+                                   "which is slower. SET GLOBAL local_infile = ON on it for the fast path.",
+                                   dst.options().label, st.message()));
+      }
+      return CopyChunk(w, src, dst);
+    }
     if (!st.ok()) return fail(st);
     if (pg && !job.stage_table.empty()) {
       st = dst.Execute(job.stage_merge);
       if (st.ok()) st = dst.Execute("TRUNCATE " + job.stage_table);
       if (!st.ok()) return fail(st);
     }
-    done.bytes = bytes;
+    ChunkRecord done = w.chunk;
+    done.rows = encoder ? encoder->rows : relay->rows;
+    done.bytes = encoder ? encoder->bytes : relay->bytes;
     auto marked = MarkDone(dst, done);
     if (!marked.ok()) return fail(marked.status());
     if (!*marked) return fail(Status::Ok());  // an earlier attempt committed it: ours goes
     st = dst.Commit();
-    if (!st.ok()) return fail(st);
-    job.rows += done.rows;
-    job.bytes += bytes;
-    ++job.chunks_done;
-    return Status::Ok();
-  }
-
-  // PostgreSQL to PostgreSQL, types as they are: the source's COPY output is the
-  // destination's COPY input.
-  Status CopyPassthrough(Work& w, Connection& src, Connection& dst,
-                         const std::string& copy_out) {
-    TableJob& job = *w.job;
-    qps_.Take(1);
-    auto data = src.CopyOut(copy_out);
-    if (!data.ok()) return data.status();
-    ChunkRecord done = w.chunk;
-    done.rows = static_cast<int64_t>(std::count(data->begin(), data->end(), '\n'));  // escaped inside values
-    done.bytes = static_cast<int64_t>(data->size());
-    rows_per_s_.Take(static_cast<double>(done.rows));
-    bytes_per_s_.Take(static_cast<double>(done.bytes));
-    FERRY_RETURN_IF_ERROR(dst.Begin());
-    auto fail = [&](Status st) {
-      (void)dst.Rollback();
-      return st;
-    };
-    if (!job.stage_table.empty()) {
-      Status st = dst.Execute(job.stage_setup);
-      if (!st.ok()) return fail(st);
-    }
-    Status st = data->empty() ? Status::Ok() : dst.CopyIn(job.copy, *data);
-    if (st.ok() && !job.stage_table.empty()) {
-      st = dst.Execute(job.stage_merge);
-      if (st.ok()) st = dst.Execute("TRUNCATE " + job.stage_table);
-    }
-    if (st.ok()) {
-      auto marked = MarkDone(dst, done);
-      if (!marked.ok()) return fail(marked.status());
-      if (!*marked) return fail(Status::Ok());  // an earlier attempt committed it: ours goes
-      st = dst.Commit();
-    }
     if (!st.ok()) return fail(st);
     job.rows += done.rows;
     job.bytes += done.bytes;
@@ -393,7 +453,7 @@ class Loader {
   }
 
   // A value that cannot be carried: which column of which row (by its key), and why.
-  Status ValueError(const Status& st, const TableJob& job, const Row& row, size_t i) {
+  Status ValueError(const Status& st, const TableJob& job, const RowCursor& row, size_t i) {
     const TableMapping& t = *job.mapping;
     const ColumnMapping& c = t.columns[job.written[i]];
     std::string key;
@@ -401,7 +461,8 @@ class Loader {
       for (const auto& kc : k->columns) {
         for (size_t j = 0; j < job.written.size(); ++j) {
           if (t.columns[job.written[j]].source->name == kc) {
-            key += (key.empty() ? "" : ", ") + kc + " = " + row[j].value_or("NULL");
+            auto v = row.Get(j);
+            key += (key.empty() ? "" : ", ") + kc + " = " + (v ? std::string(*v) : std::string("NULL"));
           }
         }
       }
@@ -453,6 +514,7 @@ class Loader {
   Status error_;
   Clock::time_point start_ = Clock::now();
   TokenBucket qps_, rows_per_s_, bytes_per_s_;
+  std::atomic<bool> load_data_{true};  // the MySQL-family destination takes LOAD DATA LOCAL
 };
 
 }  // namespace

@@ -32,6 +32,8 @@ struct LoadOptions {
   const std::atomic<bool>* lease_lost = nullptr;  // the lease is gone: stop, as a failure
   // About once a second while the load runs, and once at the end (final = true).
   std::function<void(const std::vector<TableProgress>&, double seconds, bool final)> on_progress;
+  // A remark for the person running the load, said once: a slower path taken, and why.
+  std::function<void(const std::string&)> on_notice;
 };
 
 // Runs the load of every selected table. kCancelled when stopped by request.

@@ -11,17 +11,31 @@ namespace ferry::runtime {
 
 namespace {
 
-// COPY text format: backslash, tab, newline and carriage return escaped.
-void AppendCopyText(std::string_view v, std::string* out) {
-  for (char c : v) {
-    switch (c) {
-      case '\\': out->append("\\\\"); break;
-      case '\t': out->append("\\t"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      default: out->push_back(c);
+// COPY text and LOAD DATA text: backslash, tab, newline and carriage return escaped, the same
+// way for both; NUL (which only LOAD DATA can carry) as \0.
+void AppendEscaped(std::string_view v, std::string* out) {
+  size_t plain = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const char* esc;
+    switch (v[i]) {
+      case '\\': esc = "\\\\"; break;
+      case '\t': esc = "\\t"; break;
+      case '\n': esc = "\\n"; break;
+      case '\r': esc = "\\r"; break;
+      case '\0': esc = "\\0"; break;
+      default: continue;
     }
+    out->append(v.data() + plain, i - plain);
+    out->append(esc, 2);
+    plain = i + 1;
   }
+  out->append(v.data() + plain, v.size() - plain);
+}
+
+// A text value in the form given.
+void AppendText(std::string_view v, Format f, std::string* out) {
+  if (f == Format::kSqlLiteral) out->append(QuoteLiteral(ir::Engine::kMysql, v));
+  else AppendEscaped(v, out);
 }
 
 bool ZeroDate(std::string_view v) {
@@ -66,11 +80,17 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
       }
     } else if (binary || sn == "bit") {
       p.kind = ValuePlan::Kind::kBytesToMysql;
+      p.load_set = "UNHEX({})";
     }
   } else if (from_pg && !to_pg) {
     if (sn == "boolean") p.kind = ValuePlan::Kind::kPgBoolToInt;
-    else if (sn == "bytea") p.kind = ValuePlan::Kind::kByteaToBytes;
-    else if (sn == "bit" || sn == "bit varying") p.kind = ValuePlan::Kind::kPgBitsToMysql;
+    else if (sn == "bytea") {
+      p.kind = ValuePlan::Kind::kByteaToBytes;
+      p.load_set = "UNHEX({})";
+    } else if (sn == "bit" || sn == "bit varying") {
+      p.kind = ValuePlan::Kind::kPgBitsToMysql;
+      p.load_set = "CAST(CONV({}, 2, 10) AS UNSIGNED)";
+    }
     else if (sn == "timestamp with time zone") p.kind = ValuePlan::Kind::kPgZonedToMysql;
     else if (sn == "time with time zone") {
       // timetz prints its own offset, not the session's: converted to UTC first.
@@ -82,17 +102,18 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
   return p;
 }
 
-Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::string* out) {
-  const bool pg = to == ir::Engine::kPostgres;
+Status AppendValue(const ValuePlan& p, std::optional<std::string_view> value, Format f, std::string* out) {
+  const bool pg = f == Format::kCopyText, literal = f == Format::kSqlLiteral;
+  const char* null = literal ? "NULL" : "\\N";
   if (!value) {
-    out->append(pg ? "\\N" : "NULL");
+    out->append(null);
     return Status::Ok();
   }
   std::string_view v = *value;
   if (p.date && ZeroDate(v)) {
     bool keep = !pg && (p.zero_dates == ir::ZeroDates::kKeep || p.zero_dates == ir::ZeroDates::kUnset);
     if (p.zero_dates == ir::ZeroDates::kNull) {
-      out->append(pg ? "\\N" : "NULL");
+      out->append(null);
       return Status::Ok();
     }
     if (!keep) {
@@ -118,8 +139,9 @@ Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::s
     case K::kBitsToPgBits:
       out->append(v);
       return Status::Ok();
-    case K::kPgBitsToMysql:
-      out->append("b'").append(v).append("'");
+    case K::kPgBitsToMysql:  // LOAD DATA: the bits, through load_set
+      if (literal) out->append("b'").append(v).append("'");
+      else out->append(v);
       return Status::Ok();
     case K::kSetToArray: {
       std::string arr = "{";
@@ -138,26 +160,25 @@ Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::s
         start = comma + 1;
       }
       arr += '}';
-      AppendCopyText(arr, out);
+      AppendEscaped(arr, out);
       return Status::Ok();
     }
     case K::kBytesToBytea:
       out->append("\\\\x");
       out->append(HexDigits(v));
       return Status::Ok();
-    case K::kByteaToBytes:
+    case K::kByteaToBytes:  // LOAD DATA: the hex digits, through load_set
       if (v.size() < 2 || v.substr(0, 2) != "\\x") {
         return Status(Code::kInternal, "bytea arrived in escape format; set bytea_output = hex");
       }
-      if (v.size() == 2) out->append("''");
+      if (!literal) out->append(v.substr(2));
+      else if (v.size() == 2) out->append("''");
       else out->append("0x").append(v.substr(2));
       return Status::Ok();
-    case K::kBytesToMysql:
-      if (v.empty()) out->append("''");
-      else {
-        out->append("0x");
-        out->append(HexDigits(v));
-      }
+    case K::kBytesToMysql:  // LOAD DATA: the hex digits, through load_set
+      if (!literal) out->append(HexDigits(v));
+      else if (v.empty()) out->append("''");
+      else out->append("0x").append(HexDigits(v));
       return Status::Ok();
     case K::kPgZonedToMysql: {
       std::string_view t = v;
@@ -167,7 +188,7 @@ Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::s
           break;
         }
       }
-      out->append(QuoteLiteral(to, t));
+      AppendText(t, f, out);
       return Status::Ok();
     }
     case K::kPgRealToMysql: {
@@ -183,15 +204,11 @@ Status AppendValue(const ValuePlan& p, const Value& value, ir::Engine to, std::s
     case K::kAsIs:
       break;
   }
-  if (pg) {
-    if (v.find('\0') != std::string_view::npos) {
-      return Status(Code::kInvalidArgument,
-                    "the value holds a NUL byte, which PostgreSQL text cannot store; map the column to bytea");
-    }
-    AppendCopyText(v, out);
-  } else {
-    out->append(QuoteLiteral(to, v));
+  if (pg && v.find('\0') != std::string_view::npos) {
+    return Status(Code::kInvalidArgument,
+                  "the value holds a NUL byte, which PostgreSQL text cannot store; map the column to bytea");
   }
+  AppendText(v, f, out);
   return Status::Ok();
 }
 

@@ -2,7 +2,8 @@
 //
 // Rows are read in the source's text form (MySQL's text protocol; PostgreSQL's output
 // functions, with UTC, ISO dates and shortest-round-trip floats set on every session) and
-// written as PostgreSQL COPY text or as MySQL-family SQL literals. Most values need nothing
+// written in one of the destination's forms (Format): PostgreSQL COPY text, MySQL LOAD DATA
+// text, or MySQL-family SQL literals. Most values need nothing
 // but escaping; the plan of a column says what else: booleans from tinyint(1), MySQL bit
 // values as bit strings, SET members as arrays, binary strings as bytea, zero dates as the
 // type map's `zero_dates` says. A value that cannot be carried is an error naming why.
@@ -35,14 +36,22 @@ struct ValuePlan {
   bool date = false;                     // a MySQL date/datetime/timestamp (zero dates possible)
   ir::ZeroDates zero_dates = ir::ZeroDates::kUnset;
   std::string select;                    // the source expression that reads the column
+  // MySQL-family LOAD DATA: the expression that turns the field (the `{}`) into the column's
+  // value, for a field that is not the value as it is ("UNHEX({})" for binary); else empty.
+  std::string load_set;
+};
+
+enum class Format {
+  kCopyText,    // PostgreSQL COPY text: \N for NULL, backslash escapes
+  kLoadData,    // MySQL LOAD DATA with tab-separated fields and backslash escapes (\0 for NUL)
+  kSqlLiteral,  // MySQL-family SQL literals, for INSERT … VALUES
 };
 
 ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
 
-// Appends one value in the destination's form: PostgreSQL COPY text (escaped; \N for NULL)
-// or an SQL literal for the MySQL family. Fails, saying why, for a value the destination
-// cannot hold (a NUL byte in PostgreSQL text, a zero date under zero_dates = error, 2 in a
-// column mapped to boolean …).
-Status AppendValue(const ValuePlan& plan, const Value& value, ir::Engine to, std::string* out);
+// Appends one value in the form given. Fails, saying why, for a value the destination cannot
+// hold (a NUL byte in PostgreSQL text, a zero date under zero_dates = error, 2 in a column
+// mapped to boolean …).
+Status AppendValue(const ValuePlan& plan, std::optional<std::string_view> value, Format format, std::string* out);
 
 }  // namespace ferry::runtime

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
 
 #include "runtime/connection.h"
 #include "runtime/secrets.h"
@@ -133,6 +134,36 @@ TEST_P(Connectors, PermissionDeniedIsItsOwnCode) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, Connectors, ::testing::Values(&Mariadb, &Postgres),
                          [](const auto& p) { return std::string(p.param().name); });
+
+// Bulk loads into the MySQL family use LOAD DATA LOCAL, served from memory: a server (or a
+// statement) asking for a file outside a bulk load is refused, and the bulk load's own input
+// is all a server ever gets, whatever file name it asks for.
+TEST(LocalInfile, OnlyTheBulkLoadInProgressIsServedNeverAFile) {
+  Server s = Mariadb();
+  std::string db = "it_infile";
+  FreshDatabase(s, db);
+  auto c = Admin(s, db);
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {"CREATE TABLE t (line text)"});
+  std::string file = ScratchPath("readable.txt");
+  { std::ofstream(file) << "a line Ferry must never send\n"; }
+  auto st = c->Execute("LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE t");
+  EXPECT_FALSE(st.ok()) << "a file was read from disk";
+  struct Piece : runtime::ByteSource {
+    bool sent = false;
+    runtime::StatusOr<bool> Read(std::string* out) override {
+      if (sent) return false;
+      sent = true;
+      out->append("from memory\n");
+      return true;
+    }
+  } piece;
+  EXPECT_TRUE(c->BulkLoad("LOAD DATA LOCAL INFILE '" + file + "' INTO TABLE t", piece).ok());
+  auto rows = c->Query("SELECT line FROM t");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->rows.size(), 1u);
+  EXPECT_EQ(rows->rows[0][0], "from memory");
+}
 
 TEST(Secrets, EnvAndFile) {
   setenv("FERRY_IT_SECRET", "s3cr3t-value", 1);

@@ -203,5 +203,62 @@ TEST(LoadFeatures, ConflictsIgnoreKeepsTheDestinationsRows) {
   }
 }
 
+
+// Into the MySQL family the load streams LOAD DATA LOCAL INFILE, which turns the server's data
+// errors into warnings; Ferry treats them as errors, as a strict INSERT would: a value the
+// destination cannot hold fails the chunk and nothing of it is kept.
+TEST(LoadFeatures, ValuesTheMysqlDestinationRejectsFailTheChunk) {
+  Server src = Mariadb(), dst = MariadbPlain();
+  FreshDatabase(src, "it_rej_src");
+  auto s = Admin(src, "it_rej_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE TABLE t (id int PRIMARY KEY, v varchar(20))",
+            "INSERT INTO t VALUES (1, 'short'), (2, 'much too long'), (3, 'ok')"});
+  auto d = Admin(dst, "");
+  ASSERT_NE(d, nullptr);
+  Exec(*d, {"DROP DATABASE IF EXISTS it_rej_src", "DROP DATABASE IF EXISTS ferry_meta"});
+  std::string plan = WritePlan("reject", Endpoint("src", src, "") + Endpoint("dst", dst, "") +
+                                             Migration("  stages = [schema, full]\n"
+                                                       "  objects {\n    schema it_rej_src {\n"
+                                                       "      table t {\n        column v { type = \"varchar(5)\" }\n"
+                                                       "      }\n    }\n  }\n"));
+  auto r = RunFerry({"apply", plan});
+  EXPECT_EQ(r.exit, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("load of it_rej_src.t"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'v'"), std::string::npos) << "the error names the column: " << r.err;
+  auto rows = d->Query("SELECT COUNT(*) FROM it_rej_src.t");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  EXPECT_EQ(rows->rows[0][0], "0") << "rows of the failed chunk were kept";
+}
+
+// A destination that refuses LOAD DATA LOCAL (local_infile = OFF, MySQL 8's default) is loaded
+// with multi-row INSERTs instead, and the run says so once.
+TEST(LoadFeatures, MysqlDestinationWithoutLocalInfileIsLoadedWithInserts) {
+  Server src = Mariadb(), dst = MariadbPlain();
+  FreshDatabase(src, "it_noinfile_src");
+  auto s = Admin(src, "it_noinfile_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE TABLE t (id int PRIMARY KEY, v varchar(20), b varbinary(8))",
+            "INSERT INTO t SELECT seq, CONCAT('v\\t', seq), UNHEX(HEX(seq)) FROM seq_1_to_5000"});
+  auto d = Admin(dst, "");
+  ASSERT_NE(d, nullptr);
+  Exec(*d, {"DROP DATABASE IF EXISTS it_noinfile_src", "DROP DATABASE IF EXISTS ferry_meta",
+            "SET GLOBAL local_infile = 0"});
+  std::string plan = WritePlan("noinfile", Endpoint("src", src, "") + Endpoint("dst", dst, "") +
+                                               Migration("  stages = [schema, full]\n  workers = 2\n"
+                                                         "  objects {\n    schema it_noinfile_src\n  }\n"));
+  auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=1000"});
+  Exec(*d, {"SET GLOBAL local_infile = 1"});
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  size_t said = r.err.find("refuses LOAD DATA LOCAL INFILE");
+  EXPECT_NE(said, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("refuses LOAD DATA LOCAL INFILE", said + 1), std::string::npos) << "said more than once: " << r.err;
+  auto want = s->Query("SELECT COUNT(*), SUM(CRC32(CONCAT(id, v, HEX(b)))) FROM it_noinfile_src.t");
+  auto got = d->Query("SELECT COUNT(*), SUM(CRC32(CONCAT(id, v, HEX(b)))) FROM it_noinfile_src.t");
+  ASSERT_TRUE(want.ok() && got.ok());
+  EXPECT_EQ(got->rows[0], want->rows[0]);
+  EXPECT_EQ(got->rows[0][0], "5000");
+}
+
 }  // namespace
 }  // namespace ferry::testing

@@ -2,7 +2,11 @@
 
 #include <mysql.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "runtime/connectors/connect_error.h"
@@ -20,9 +24,83 @@ constexpr const char* kSessionSql =
     "sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', "
     "foreign_key_checks = 1";
 
+// LOAD DATA LOCAL INFILE served from memory. The handler is set on every connection before
+// it connects, so a server asking for a file is only ever served the bulk load in progress,
+// never a file from disk; outside a bulk load it is refused.
+struct LocalInfile {
+  ByteSource* source = nullptr;  // the bulk load in progress, or null
+  std::string piece;
+  size_t at = 0;
+  Status failed;                 // the source's own error
+
+  static int Init(void** state, const char* /*file name: never opened*/, void* self) {
+    *state = self;
+    return static_cast<LocalInfile*>(self)->source == nullptr ? 1 : 0;
+  }
+  static int Read(void* state, char* buf, unsigned int len) {
+    auto* l = static_cast<LocalInfile*>(state);
+    while (l->at == l->piece.size()) {
+      l->piece.clear();
+      l->at = 0;
+      auto more = l->source->Read(&l->piece);
+      if (!more.ok()) {
+        l->failed = more.status();
+        return -1;
+      }
+      if (!*more) return 0;
+    }
+    size_t n = std::min<size_t>(len, l->piece.size() - l->at);
+    std::memcpy(buf, l->piece.data() + l->at, n);
+    l->at += n;
+    return static_cast<int>(n);
+  }
+  static void End(void* /*state*/) {}
+  static int Error(void* state, char* message, unsigned int len) {
+    auto* l = static_cast<LocalInfile*>(state);
+    std::snprintf(message, len, "%s",
+                  l->source == nullptr ? "Ferry serves no local file outside its own bulk loads"
+                                       : "the bulk load's input failed");
+    return 1148;  // ER_NOT_ALLOWED_COMMAND
+  }
+};
+
+// MariaDB 4166, MySQL 3948 and 1148: the server (or its settings) refuse LOAD DATA LOCAL.
+bool LocalInfileRefused(unsigned err) { return err == 4166 || err == 3948 || err == 1148; }
+
+class MysqlCursor final : public RowCursor {
+ public:
+  MysqlCursor(MYSQL* m, MYSQL_RES* res, bool mariadb) : m_(m), res_(res), mariadb_(mariadb) {}
+  // A streamed result left early is read to its end by mysql_free_result.
+  ~MysqlCursor() override { mysql_free_result(res_); }
+  MysqlCursor(const MysqlCursor&) = delete;
+  MysqlCursor& operator=(const MysqlCursor&) = delete;
+
+  StatusOr<bool> Next() override {
+    row_ = mysql_fetch_row(res_);
+    if (row_ != nullptr) {
+      lengths_ = mysql_fetch_lengths(res_);
+      return true;
+    }
+    if (mysql_errno(m_) != 0) return MysqlStatus(mysql_errno(m_), mysql_sqlstate(m_), mysql_error(m_), mariadb_);
+    return false;
+  }
+  std::optional<std::string_view> Get(size_t i) const override {
+    if (row_[i] == nullptr) return std::nullopt;
+    return std::string_view(row_[i], lengths_[i]);
+  }
+
+ private:
+  MYSQL* m_;
+  MYSQL_RES* res_;
+  bool mariadb_;
+  MYSQL_ROW row_ = nullptr;
+  unsigned long* lengths_ = nullptr;
+};
+
 class MysqlConnection final : public Connection {
  public:
-  MysqlConnection(MYSQL* m, ConnectOptions options) : m_(m), options_(std::move(options)) {}
+  MysqlConnection(MYSQL* m, std::unique_ptr<LocalInfile> infile, ConnectOptions options)
+      : m_(m), infile_(std::move(infile)), options_(std::move(options)) {}
   ~MysqlConnection() override { mysql_close(m_); }
   MysqlConnection(const MysqlConnection&) = delete;
   MysqlConnection& operator=(const MysqlConnection&) = delete;
@@ -67,6 +145,49 @@ class MysqlConnection final : public Connection {
     return r;
   }
 
+  StatusOr<std::unique_ptr<RowCursor>> OpenCursor(std::string_view sql, bool stream) override {
+    if (mysql_real_query(m_, sql.data(), sql.size()) != 0) return Error();
+    MYSQL_RES* res = stream ? mysql_use_result(m_) : mysql_store_result(m_);
+    if (res == nullptr) {
+      if (mysql_field_count(m_) != 0) return Error();
+      return Status(Code::kInternal, "OpenCursor on a statement that returns no rows");
+    }
+    return std::unique_ptr<RowCursor>(new MysqlCursor(m_, res, info_.mariadb));
+  }
+
+  Status BulkLoad(std::string_view sql, ByteSource& data) override {
+    *infile_ = LocalInfile{};
+    infile_->source = &data;
+    int rc = mysql_real_query(m_, sql.data(), sql.size());
+    infile_->source = nullptr;
+    Status failed = std::move(infile_->failed);
+    *infile_ = LocalInfile{};
+    if (!failed.ok()) return failed;  // the server got a cut-off file; the caller rolls back
+    if (rc != 0) {
+      if (LocalInfileRefused(mysql_errno(m_))) {
+        return Status(Code::kUnimplemented,
+                      std::string("the server does not accept LOAD DATA LOCAL INFILE (local_infile is off): ") +
+                          mysql_error(m_));
+      }
+      return Error();
+    }
+    // LOAD DATA LOCAL makes data errors and duplicate keys warnings (the server cannot stop the
+    // upload): here they are errors, as in a strict INSERT.
+    unsigned warnings = mysql_warning_count(m_);
+    if (warnings == 0) return Status::Ok();
+    std::string what;
+    auto shown = Query("SHOW WARNINGS LIMIT 3");
+    if (shown.ok()) {
+      for (const auto& w : shown->rows) {
+        if (w.size() >= 3 && w[2]) what += (what.empty() ? "" : "; ") + *w[2];
+      }
+    }
+    return Status(Code::kInvalidArgument,
+                  fmt::format("the destination rejected {} value(s) of the bulk load: {}", warnings,
+                              what.empty() ? "(the warnings could not be read)" : what),
+                  fmt::format("{} LOAD DATA warnings", info_.mariadb ? "MariaDB" : "MySQL"));
+  }
+
   Status Init() {
     FERRY_RETURN_IF_ERROR(Execute(kSessionSql));
     const char* v = mysql_get_server_info(m_);
@@ -93,6 +214,7 @@ class MysqlConnection final : public Connection {
   }
 
   MYSQL* m_;
+  std::unique_ptr<LocalInfile> infile_;
   ConnectOptions options_;
   ServerInfo info_;
 };
@@ -108,7 +230,11 @@ StatusOr<std::unique_ptr<Connection>> ConnectMysql(const ConnectOptions& o) {
   mysql_optionsv(m, MYSQL_OPT_PROTOCOL, &protocol);
   mysql_optionsv(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   my_bool yes = 1, no = 0;
-  mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &no);  // the server cannot ask us for files
+  // LOAD DATA LOCAL for bulk loads, served from memory by Ferry's own handler only (LocalInfile).
+  auto infile = std::make_unique<LocalInfile>();
+  mysql_optionsv(m, MYSQL_OPT_LOCAL_INFILE, &yes);
+  mysql_set_local_infile_handler(m, LocalInfile::Init, LocalInfile::Read, LocalInfile::End, LocalInfile::Error,
+                                 infile.get());
   switch (o.tls) {
     case ir::Tls::kDisable:
       break;
@@ -140,7 +266,7 @@ StatusOr<std::unique_ptr<Connection>> ConnectMysql(const ConnectOptions& o) {
     mysql_close(m);
     return ConnectError(o, std::move(st));
   }
-  auto conn = std::make_unique<MysqlConnection>(m, o);
+  auto conn = std::make_unique<MysqlConnection>(m, std::move(infile), o);
   Status st = conn->Init();
   if (!st.ok()) return ConnectError(o, std::move(st));
   return std::unique_ptr<Connection>(std::move(conn));

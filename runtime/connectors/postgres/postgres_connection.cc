@@ -23,6 +23,43 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// The rows of one PGresult.
+class PgCursor final : public RowCursor {
+ public:
+  explicit PgCursor(PGresult* res) : res_(res), rows_(PQntuples(res)) {}
+  ~PgCursor() override { PQclear(res_); }
+  PgCursor(const PgCursor&) = delete;
+  PgCursor& operator=(const PgCursor&) = delete;
+
+  StatusOr<bool> Next() override { return ++row_ < rows_; }
+  std::optional<std::string_view> Get(size_t i) const override {
+    int col = static_cast<int>(i);
+    if (PQgetisnull(res_, row_, col)) return std::nullopt;
+    return std::string_view(PQgetvalue(res_, row_, col), static_cast<size_t>(PQgetlength(res_, row_, col)));
+  }
+
+ private:
+  PGresult* res_;
+  int rows_;
+  int row_ = -1;
+};
+
+class PgConnection;
+
+// COPY TO STDOUT's output, as libpq hands it over.
+class CopyStream final : public ByteSource {
+ public:
+  explicit CopyStream(PgConnection* conn) : conn_(conn) {}
+  ~CopyStream() override;
+  CopyStream(const CopyStream&) = delete;
+  CopyStream& operator=(const CopyStream&) = delete;
+  StatusOr<bool> Read(std::string* out) override;
+
+ private:
+  PgConnection* conn_;
+  bool ended_ = false;
+};
+
 class PgConnection final : public Connection {
  public:
   PgConnection(PGconn* c, ConnectOptions options) : c_(c), options_(std::move(options)) {}
@@ -70,7 +107,20 @@ class PgConnection final : public Connection {
     return r;
   }
 
-  Status CopyIn(std::string_view copy_sql, std::string_view data) override {
+  StatusOr<std::unique_ptr<RowCursor>> OpenCursor(std::string_view sql, bool /*stream*/) override {
+    // One result a query: libpq's single-row mode costs a result a row, slower than holding
+    // a chunk (the load keeps chunks to a few MB).
+    std::string text(sql);
+    PGresult* res = PQexecParams(c_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+      Status err = Error(res);
+      PQclear(res);
+      return err;
+    }
+    return std::unique_ptr<RowCursor>(new PgCursor(res));
+  }
+
+  Status BulkLoad(std::string_view copy_sql, ByteSource& data) override {
     std::string text(copy_sql);
     PGresult* res = PQexec(c_, text.c_str());
     if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -79,14 +129,22 @@ class PgConnection final : public Connection {
       return err;
     }
     PQclear(res);
-    constexpr size_t kPiece = 1 << 20;
-    for (size_t at = 0; at < data.size(); at += kPiece) {
-      size_t n = std::min(kPiece, data.size() - at);
-      if (PQputCopyData(c_, data.data() + at, static_cast<int>(n)) != 1) {
+    Status produced;
+    std::string piece;
+    while (true) {
+      piece.clear();
+      auto more = data.Read(&piece);
+      if (!more.ok()) {
+        produced = more.status();
+        break;
+      }
+      if (!*more) break;
+      if (!piece.empty() && PQputCopyData(c_, piece.data(), static_cast<int>(piece.size())) != 1) {
         return Status(Code::kUnavailable, "lost the connection during COPY: " + Trim(PQerrorMessage(c_)), "PostgreSQL");
       }
     }
-    if (PQputCopyEnd(c_, nullptr) != 1) {
+    // A failed input ends the COPY with an error, so the server discards what it got.
+    if (PQputCopyEnd(c_, produced.ok() ? nullptr : "the input failed") != 1) {
       return Status(Code::kUnavailable, "lost the connection ending COPY: " + Trim(PQerrorMessage(c_)), "PostgreSQL");
     }
     Status st;
@@ -94,10 +152,10 @@ class PgConnection final : public Connection {
       if (st.ok() && PQresultStatus(r) != PGRES_COMMAND_OK) st = Error(r);
       PQclear(r);
     }
-    return st;
+    return produced.ok() ? st : produced;
   }
 
-  StatusOr<std::string> CopyOut(std::string_view copy_sql) override {
+  StatusOr<std::unique_ptr<ByteSource>> CopyOut(std::string_view copy_sql) override {
     std::string text(copy_sql);
     PGresult* res = PQexec(c_, text.c_str());
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
@@ -106,21 +164,7 @@ class PgConnection final : public Connection {
       return err;
     }
     PQclear(res);
-    std::string out;
-    char* buf = nullptr;
-    int n;
-    while ((n = PQgetCopyData(c_, &buf, 0)) > 0) {
-      out.append(buf, static_cast<size_t>(n));
-      PQfreemem(buf);
-    }
-    if (n == -2) return Status(Code::kUnavailable, "lost the connection during COPY: " + Trim(PQerrorMessage(c_)), "PostgreSQL");
-    Status st;
-    while (PGresult* r = PQgetResult(c_)) {
-      if (st.ok() && PQresultStatus(r) != PGRES_COMMAND_OK) st = Error(r);
-      PQclear(r);
-    }
-    if (!st.ok()) return st;
-    return out;
+    return std::unique_ptr<ByteSource>(new CopyStream(this));
   }
 
   Status Init() {
@@ -155,10 +199,43 @@ class PgConnection final : public Connection {
     return Status(PostgresCode(s), msg, "PostgreSQL " + s);
   }
 
+  friend class CopyStream;
+
   PGconn* c_;
   ConnectOptions options_;
   ServerInfo info_;
 };
+
+StatusOr<bool> CopyStream::Read(std::string* out) {
+  if (ended_) return false;
+  PGconn* c = conn_->c_;
+  char* buf = nullptr;
+  int n = PQgetCopyData(c, &buf, 0);
+  if (n > 0) {
+    out->append(buf, static_cast<size_t>(n));
+    PQfreemem(buf);
+    return true;
+  }
+  ended_ = true;
+  if (n == -2) return Status(Code::kUnavailable, "lost the connection during COPY: " + Trim(PQerrorMessage(c)), "PostgreSQL");
+  Status st;
+  while (PGresult* r = PQgetResult(c)) {
+    if (st.ok() && PQresultStatus(r) != PGRES_COMMAND_OK) st = conn_->Error(r);
+    PQclear(r);
+  }
+  if (!st.ok()) return st;
+  return false;
+}
+
+// A stream left early is read to its end, so that the connection can serve the next query.
+CopyStream::~CopyStream() {
+  std::string rest;
+  while (!ended_) {
+    rest.clear();
+    auto more = Read(&rest);
+    if (!more.ok()) break;
+  }
+}
 
 const char* SslMode(ir::Tls t) {
   switch (t) {
