@@ -153,7 +153,12 @@ class Generator {
         // Without a full load the tables stay empty through the schema stages: on the MySQL
         // family their indexes and foreign keys then go into CREATE TABLE, which costs a
         // fraction of an ALTER TABLE each (a foreign key's ALTER copies the table).
-        inline_keys_(ir::IsMysqlFamily(m.to_engine) && !m.Has(ir::MigrationType::kFull)) {}
+        inline_keys_(ir::IsMysqlFamily(m.to_engine) && !m.Has(ir::MigrationType::kFull)),
+        // Into PostgreSQL, a full load is faster into a table without its primary key, which is
+        // then built once, sorted, in schema.post (as pg_restore does). Not with conflicts =
+        // ignore: ON CONFLICT needs the key during the load.
+        late_primary_key_(m.to_engine == Engine::kPostgres && m.Has(ir::MigrationType::kFull) &&
+                          m.conflicts != ir::Conflicts::kIgnore) {}
 
   Ddl Run() {
     for (const auto& s : sel_.schemas) CreateSchema(s);
@@ -357,8 +362,10 @@ class Generator {
         if (Mysql(to_)) {
           parts.push_back("PRIMARY KEY (" + fmt::format("{}", fmt::join(cols, ", ")) + ")");
         } else {
-          parts.push_back(fmt::format("CONSTRAINT {} PRIMARY KEY ({})", Q(FitName(to_, t.dst_table + "_pkey")),
-                                      fmt::join(cols, ", ")));
+          std::string key = fmt::format("CONSTRAINT {} PRIMARY KEY ({})", Q(FitName(to_, t.dst_table + "_pkey")),
+                                        fmt::join(cols, ", "));
+          if (late_primary_key_) late_keys_[&st] = key;
+          else parts.push_back(key);
         }
         CheckKeyLength(t, *pk, "primary key");
       }
@@ -477,6 +484,11 @@ class Generator {
   void SecondaryIndexes(const TableMapping& t) {
     std::vector<std::string> mysql_parts;
     std::string object = fmt::format("table {}.{}", t.dst_schema, t.dst_table);
+    if (auto late = late_keys_.find(t.source); late != late_keys_.end()) {
+      // First among the table's indexes: foreign keys that reference it come after.
+      Emit(ir::StageKind::kSchemaPost, "index", t.dst_schema, t.dst_table, FitName(to_, t.dst_table + "_pkey"),
+           fmt::format("ALTER TABLE {} ADD {}", QN(t.dst_schema, t.dst_table), late->second), t.loc);
+    }
     for (const auto& idx : t.source->indexes) {
       if (idx.primary || in_pre_.count({t.source, idx.name})) continue;
       std::string iobj = fmt::format("index {} on {}.{}", idx.name, t.dst_schema, t.dst_table);
@@ -937,6 +949,8 @@ class Generator {
   bool inline_keys_;
   std::map<const Table*, std::vector<std::string>> inline_;  // index and FK clauses for CREATE TABLE
   std::set<std::pair<const Table*, std::string>> in_pre_;   // indexes created with their table
+  bool late_primary_key_;
+  std::map<const Table*, std::string> late_keys_;  // PostgreSQL primary keys added in schema.post
   std::set<std::pair<std::string, std::string>> fk_names_;  // MySQL: FK names are per schema
 };
 

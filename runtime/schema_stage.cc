@@ -93,6 +93,7 @@ Status BuildInParallel(Connection& dst, const std::string& migration, const std:
   size_t next = 0;
   auto worker = [&](Connection* c) {
     std::unique_ptr<Connection> own;
+    Connection* tuned = nullptr;
     while (true) {
       size_t i;
       {
@@ -109,6 +110,11 @@ Status BuildInParallel(Connection& dst, const std::string& migration, const std:
         } else {
           st = opened.status();
         }
+      }
+      if (st.ok() && c->engine() == ir::Engine::kPostgres && c != tuned) {
+        // Sorts for index builds in memory rather than in temporary files: this session only.
+        st = c->Execute("SET maintenance_work_mem = '256MB'");
+        tuned = c;
       }
       for (size_t k = 0; st.ok() && k < tables[i].size(); ++k) {
         {
