@@ -219,6 +219,16 @@ int main(int argc, char** argv) {
   status->add_option("--migration", status_opts.migration, "only this migration of the plan");
   status->add_option("--format", status_opts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
 
+  ferry::cli::RunOptions verify_opts;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Compare the source's rows with the destination's; exit 0 equal, 1 different, 3 failed");
+  verify->add_option("PLAN", verify_opts.plan, "plan file")->required();
+  verify->add_option("--migration", verify_opts.migration, "only this migration of the plan");
+  verify->add_option("--format", verify_opts.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  verify->add_option("--mode", verify_opts.verify_mode,
+                     "count, checksum or rows (default: the plan's verify { mode }, else checksum)")
+      ->check(CLI::IsMember({"count", "checksum", "rows"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -255,5 +265,10 @@ int main(int argc, char** argv) {
     return ferry::cli::Apply(apply_opts);
   }
   if (*status) return ferry::cli::Status(status_opts);
+  if (*verify) {
+    verify_opts.color = verify_opts.format == "text" && UseColor(stdout);
+    verify_opts.tty = verify_opts.format == "text" && isatty(fileno(stderr)) != 0;
+    return ferry::cli::Verify(verify_opts);
+  }
   return kExitUsage;
 }

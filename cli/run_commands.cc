@@ -20,6 +20,7 @@
 #include "runtime/dry_run.h"
 #include "runtime/precheck.h"
 #include "runtime/schema_stage.h"
+#include "runtime/verify/verify.h"
 
 namespace ferry::cli {
 
@@ -155,7 +156,76 @@ class ProgressPrinter {
   std::map<std::string, bool> reported_;
 };
 
+ir::VerifyMode VerifyModeFor(const ir::Migration& m, const std::string& flag) {
+  if (flag == "count") return ir::VerifyMode::kCount;
+  if (flag == "rows") return ir::VerifyMode::kRows;
+  if (flag == "checksum") return ir::VerifyMode::kChecksum;
+  return m.verify ? m.verify->mode : ir::VerifyMode::kChecksum;
+}
+
+// Runs verify for one prepared migration and prints its report (text, or adds it to *json).
+// Returns the exit code: 0 equal, 1 different, 3 failed.
+int RunVerifyAndReport(runtime::MigrationContext& ctx, const RunOptions& o, ir::VerifyMode mode,
+                       nlohmann::json* json) {
+  const ir::Migration& m = *ctx.migration;
+  runtime::VerifyOptions vo;
+  vo.mode = mode;
+  vo.stop = &g_stop;
+  vo.on_notice = [&](const std::string& note) { fmt::print(stderr, "ferry: migration {}: {}\n", m.name, note); };
+  if (o.tty) {
+    vo.on_progress = [&](int done, int total, double secs) {
+      fmt::print(stderr, "\x1b[2K\rverify {}: {}/{} chunks compared, {:.0f}s", m.name, done, total, secs);
+      std::fflush(stderr);
+    };
+  }
+  auto report = runtime::RunVerify(ctx, vo);
+  if (o.tty) fmt::print(stderr, "\x1b[2K\r");
+  if (!report.ok()) {
+    fmt::print(stderr, "ferry: migration {}: {}\n", m.name, report.status().ToString());
+    return kExitRuntime;
+  }
+  if (json != nullptr) json->push_back(runtime::ToJson(*report));
+  else fmt::print("{}", runtime::RenderText(*report, o.color));
+  return report->equal ? kExitOk : kExitProblem;
+}
+
 }  // namespace
+
+int Verify(const RunOptions& o) {
+  int exit = kExitOk;
+  auto c = CompileForRun(o, &exit);
+  if (!c) return exit;
+  auto migrations = Migrations(c->plan, o, &exit);
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  nlohmann::json all = nlohmann::json::array();
+  for (const ir::Migration* m : migrations) {
+    auto ctx = runtime::Prepare(c->plan, *m);
+    if (ConnectFailed(*ctx)) {
+      PrintSideErrors(*ctx);
+      exit = std::max(exit, kExitRuntime);
+      continue;
+    }
+    if (!ctx->selection.ok()) {
+      for (const auto& p : ctx->selection.problems) {
+        if (p.severity != runtime::Problem::Severity::kError) continue;
+        fmt::print(stderr, "ferry: migration {}: error[{}] {}: {}{}{}\n", m->name, p.code, p.object, p.message,
+                   p.loc.empty() ? "" : " (" + p.loc + ")", p.hint.empty() ? "" : "\n  hint: " + p.hint);
+      }
+      exit = std::max(exit, kExitProblem);
+      continue;
+    }
+    // Differences found while an apply still copies are only rows it has not copied yet.
+    if (auto run = runtime::ReadRun(*ctx->destination.conn, ctx->migration_key); run.ok() && *run && (*run)->lease_live) {
+      fmt::print(stderr, "ferry: migration {}: {} is running it (stage {}); rows it has not copied yet show as "
+                 "differences\n", m->name, (*run)->lease_owner, (*run)->stage);
+    }
+    int code = RunVerifyAndReport(*ctx, o, VerifyModeFor(*m, o.verify_mode), o.format == "json" ? &all : nullptr);
+    exit = std::max(exit, code);
+  }
+  if (o.format == "json") PrintJson("verify", all);
+  return exit;
+}
 
 int Precheck(const RunOptions& o) {
   int exit = kExitOk;
@@ -326,7 +396,23 @@ int Apply(const RunOptions& o) {
       runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPost, sopts);
       if (!st.ok()) return fail("schema.post", st);
     }
-    record("done", full ? "load" : "schema.post", "");
+    if (m->verify && m->verify->after != ir::VerifyAfter::kIncremental) {
+      // The verify stage reads the catalogs again: the destination has its tables now.
+      record("running", "verify", "");
+      auto fresh = runtime::Prepare(c->plan, *m);
+      if (ConnectFailed(*fresh)) {
+        PrintSideErrors(*fresh);
+        return fail("verify", runtime::Status(runtime::Code::kUnavailable, "verify could not read both catalogs"));
+      }
+      int code = RunVerifyAndReport(*fresh, o, m->verify->mode, nullptr);
+      if (code == kExitRuntime) return fail("verify", runtime::Status(runtime::Code::kInternal, "verify failed"));
+      if (code == kExitProblem) {
+        fail("verify", runtime::Status(runtime::Code::kFailedPrecondition,
+                                       "verify found differences between the source and the destination"));
+        return kExitProblem;
+      }
+    }
+    record("done", m->verify ? "verify" : full ? "load" : "schema.post", "");
     if (schema) {
       fmt::print("migration {}: schema stages done ({} statements run, {} objects already there)\n", m->name, created,
                  kept);

@@ -13,11 +13,13 @@ struct RunOptions {
   bool color = false;
   bool tty = false;             // progress redrawn in place
   std::string metrics;          // apply --metrics ADDR
+  std::string verify_mode;      // verify --mode: overrides the plan's verify { mode }
 };
 
 int Precheck(const RunOptions& options);
 int DryRun(const RunOptions& options);
 int Apply(const RunOptions& options);
 int Status(const RunOptions& options);
+int Verify(const RunOptions& options);
 
 }  // namespace ferry::cli

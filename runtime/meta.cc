@@ -27,11 +27,14 @@ std::string Key(const std::string& migration, const std::string& object) {
   return fmt::format("{:016x}", h);
 }
 
+// Whether ferry_meta has every table this version uses (an older version's ferry_meta gets
+// the tables it lacks).
 bool Exists(Connection& dst) {
   auto r = dst.Query(ir::IsMysqlFamily(dst.engine())
                          ? "SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'ferry_meta' AND "
-                           "TABLE_NAME = 'schema_objects'"
-                         : "SELECT 1 WHERE to_regclass('ferry_meta.schema_objects') IS NOT NULL");
+                           "TABLE_NAME IN ('schema_objects', 'verify_chunks') HAVING COUNT(*) = 2"
+                         : "SELECT 1 WHERE to_regclass('ferry_meta.schema_objects') IS NOT NULL AND "
+                           "to_regclass('ferry_meta.verify_chunks') IS NOT NULL");
   return r.ok() && !r->rows.empty();
 }
 
@@ -86,7 +89,16 @@ Status EnsureMeta(Connection& dst) {
           " (chunk_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, src_table text NOT NULL, chunk_no int "
           "NOT NULL, lo text NOT NULL, hi text NOT NULL, state varchar(16) NOT NULL, rows_copied bigint NOT NULL "
           "DEFAULT 0, bytes_copied bigint NOT NULL DEFAULT 0, updated_at " + ts + " NOT NULL DEFAULT " + now + ")" + tail,
-      // The objects table last: Exists() looks for it, so a half-made ferry_meta is finished.
+      "CREATE TABLE IF NOT EXISTS " + QuoteName(e, kMetaSchema, "verify_runs") +
+          " (run_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, mode varchar(16) NOT NULL, state "
+          "varchar(16) NOT NULL, started_at " + ts + " NOT NULL DEFAULT " + now + ", updated_at " + ts +
+          " NOT NULL DEFAULT " + now + ")" + tail,
+      "CREATE TABLE IF NOT EXISTS " + QuoteName(e, kMetaSchema, "verify_chunks") +
+          " (chunk_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, src_table text NOT NULL, chunk_no int "
+          "NOT NULL, lo text NOT NULL, hi text NOT NULL, state varchar(16) NOT NULL, src_rows bigint NOT NULL DEFAULT "
+          "0, dst_rows bigint NOT NULL DEFAULT 0, result " + std::string(my ? "longtext" : "text") + ", updated_at " +
+          ts + " NOT NULL DEFAULT " + now + ")" + tail,
+      // These two tables last: Exists() looks for them, so a half-made ferry_meta is finished.
       "CREATE TABLE IF NOT EXISTS " + Table(e) +
           " (object_key char(16) NOT NULL PRIMARY KEY, migration text NOT NULL, object text NOT NULL, state "
           "varchar(16) NOT NULL, updated_at " + ts + " NOT NULL DEFAULT " + now + ")" + tail,
@@ -313,6 +325,109 @@ StatusOr<std::optional<RunRecord>> ReadRun(Connection& dst, const std::string& m
   RunRecord rec{row[0].value_or(""), row[1].value_or(""), row[2].value_or(""), row[3].value_or(""),
                 row[4].value_or(""), row[5].value_or(""), row[6].value_or(""), row[7] == "1"};
   return std::optional<RunRecord>(rec);
+}
+
+// ---- verify -------------------------------------------------------------------------------
+
+namespace {
+
+std::string VerifyChunkKey(const std::string& migration, const std::string& table, int no) {
+  return Key(migration, "verify " + table + "#" + std::to_string(no));
+}
+
+}  // namespace
+
+StatusOr<std::optional<VerifyRun>> ReadVerifyRun(Connection& dst, const std::string& migration) {
+  ir::Engine e = dst.engine();
+  auto r = dst.Query(fmt::format("SELECT mode, state FROM {} WHERE run_key = {}", QuoteName(e, kMetaSchema, "verify_runs"),
+                                 QuoteLiteral(e, Key(migration, "verify"))));
+  if (!r.ok()) {
+    if (r.status().code() == Code::kNotFound) return std::optional<VerifyRun>();
+    return r.status();
+  }
+  if (r->rows.empty()) return std::optional<VerifyRun>();
+  return std::optional<VerifyRun>(VerifyRun{r->rows[0][0].value_or(""), r->rows[0][1].value_or("")});
+}
+
+Status StartVerifyRun(Connection& dst, const std::string& migration, const std::string& mode) {
+  ir::Engine e = dst.engine();
+  std::string key = QuoteLiteral(e, Key(migration, "verify"));
+  FERRY_RETURN_IF_ERROR(dst.Begin());
+  std::vector<std::string> sql = {
+      fmt::format("DELETE FROM {} WHERE migration = {}", QuoteName(e, kMetaSchema, "verify_chunks"),
+                  QuoteLiteral(e, migration)),
+      fmt::format("DELETE FROM {} WHERE run_key = {}", QuoteName(e, kMetaSchema, "verify_runs"), key),
+      fmt::format("INSERT INTO {} (run_key, migration, mode, state) VALUES ({}, {}, {}, 'running')",
+                  QuoteName(e, kMetaSchema, "verify_runs"), key, QuoteLiteral(e, migration), QuoteLiteral(e, mode)),
+  };
+  for (const auto& s : sql) {
+    Status st = dst.Execute(s);
+    if (!st.ok()) {
+      (void)dst.Rollback();
+      return st.Prefix("starting the verify run in ferry_meta");
+    }
+  }
+  return dst.Commit();
+}
+
+Status FinishVerifyRun(Connection& dst, const std::string& migration, const std::string& state) {
+  ir::Engine e = dst.engine();
+  return dst.Execute(fmt::format("UPDATE {} SET state = {}, updated_at = {} WHERE run_key = {}",
+                                 QuoteName(e, kMetaSchema, "verify_runs"), QuoteLiteral(e, state), Now(e),
+                                 QuoteLiteral(e, Key(migration, "verify"))));
+}
+
+StatusOr<std::vector<VerifyChunk>> ReadVerifyChunks(Connection& dst, const std::string& migration) {
+  ir::Engine e = dst.engine();
+  auto r = dst.Query(fmt::format("SELECT src_table, chunk_no, lo, hi, state, src_rows, dst_rows, result FROM {} WHERE "
+                                 "migration = {} ORDER BY src_table, chunk_no",
+                                 QuoteName(e, kMetaSchema, "verify_chunks"), QuoteLiteral(e, migration)));
+  if (!r.ok()) return r.status();
+  std::vector<VerifyChunk> out;
+  for (const auto& row : r->rows) {
+    VerifyChunk c;
+    c.range.table = row[0].value_or("");
+    c.range.no = static_cast<int>(ToInt(row[1]));
+    c.range.lo = row[2].value_or("");
+    c.range.hi = row[3].value_or("");
+    c.state = row[4].value_or("");
+    c.src_rows = ToInt(row[5]);
+    c.dst_rows = ToInt(row[6]);
+    c.result = row[7].value_or("");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status PlanVerifyChunks(Connection& dst, const std::string& migration, const std::vector<ChunkRecord>& chunks) {
+  ir::Engine e = dst.engine();
+  FERRY_RETURN_IF_ERROR(dst.Begin());
+  for (size_t first = 0; first < chunks.size(); first += 500) {
+    std::string values;
+    for (size_t i = first; i < std::min(chunks.size(), first + 500); ++i) {
+      const ChunkRecord& c = chunks[i];
+      if (!values.empty()) values += ", ";
+      values += fmt::format("({}, {}, {}, {}, {}, {}, 'pending')",
+                            QuoteLiteral(e, VerifyChunkKey(migration, c.table, c.no)), QuoteLiteral(e, migration),
+                            QuoteLiteral(e, c.table), c.no, QuoteLiteral(e, c.lo), QuoteLiteral(e, c.hi));
+    }
+    Status st = dst.Execute(fmt::format(
+        "INSERT INTO {} (chunk_key, migration, src_table, chunk_no, lo, hi, state) VALUES {}",
+        QuoteName(e, kMetaSchema, "verify_chunks"), values));
+    if (!st.ok()) {
+      (void)dst.Rollback();
+      return st.Prefix("planning the verify chunks in ferry_meta");
+    }
+  }
+  return dst.Commit();
+}
+
+Status RecordVerifyChunk(Connection& dst, const std::string& migration, const VerifyChunk& c) {
+  ir::Engine e = dst.engine();
+  return dst.Execute(fmt::format(
+      "UPDATE {} SET state = {}, src_rows = {}, dst_rows = {}, result = {}, updated_at = {} WHERE chunk_key = {}",
+      QuoteName(e, kMetaSchema, "verify_chunks"), QuoteLiteral(e, c.state), c.src_rows, c.dst_rows,
+      QuoteLiteral(e, c.result), Now(e), QuoteLiteral(e, VerifyChunkKey(migration, c.range.table, c.range.no))));
 }
 
 }  // namespace ferry::runtime

@@ -82,4 +82,27 @@ struct RunRecord {
 };
 StatusOr<std::optional<RunRecord>> ReadRun(Connection& dst, const std::string& migration_key);
 
+// ---- verify ---------------------------------------------------------------------------------
+// A verify run's chunks and what each found, so that a killed verify resumes where it
+// stopped. A finished run is never reused: the next verify starts afresh.
+
+struct VerifyRun {
+  std::string mode;   // count, checksum, rows
+  std::string state;  // running, equal, differs
+};
+struct VerifyChunk {
+  ChunkRecord range;     // table, number, bounds (rows and bytes unused)
+  std::string state;     // pending, equal, differs
+  int64_t src_rows = 0, dst_rows = 0;
+  std::string result;    // JSON: the differences found (verify.cc)
+};
+
+StatusOr<std::optional<VerifyRun>> ReadVerifyRun(Connection& dst, const std::string& migration_key);
+// Forgets any earlier run's chunks and records a new run as running, in one transaction.
+Status StartVerifyRun(Connection& dst, const std::string& migration_key, const std::string& mode);
+Status FinishVerifyRun(Connection& dst, const std::string& migration_key, const std::string& state);
+StatusOr<std::vector<VerifyChunk>> ReadVerifyChunks(Connection& dst, const std::string& migration_key);
+Status PlanVerifyChunks(Connection& dst, const std::string& migration_key, const std::vector<ChunkRecord>& chunks);
+Status RecordVerifyChunk(Connection& dst, const std::string& migration_key, const VerifyChunk& chunk);
+
 }  // namespace ferry::runtime

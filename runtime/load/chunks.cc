@@ -114,7 +114,13 @@ int64_t ChunkRows(const Table& t) {
   return std::clamp<int64_t>((8 << 20) / std::max<int64_t>(avg, 1), 1000, 50000);
 }
 
-StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table& t, int64_t rows_per_chunk) {
+bool IntegerLeadingKey(const Table& t) {
+  const Index* key = t.ChunkKey();
+  return key != nullptr && IntegerKey(t, *key);
+}
+
+StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table& t, int64_t rows_per_chunk,
+                                                   bool leading_integer) {
   std::string name = t.schema + "." + t.name;
   const Index* key = t.ChunkKey();
   if (key == nullptr) return std::vector<ChunkRecord>{ChunkRecord{name, 0, "", "", false, 0, 0}};
@@ -131,7 +137,7 @@ StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table&
     }
     return out;
   };
-  if (IntegerKey(t, *key) && t.rows_estimate > 0) {
+  if (IntegerKey(t, *key) && (t.rows_estimate > 0 || leading_integer)) {
     // Cut the key's range evenly, as mydumper does: two index look-ups instead of a walk over
     // the whole key. Gaps in the key only make some chunks smaller; rows stream, so a dense
     // stretch makes a chunk longer, never a worker's memory larger.
@@ -144,7 +150,9 @@ StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table&
     if (r->rows.empty() || !r->rows[0][0] || !r->rows[0][1]) return chunks();  // empty: one chunk
     auto lo = ParseInteger(*r->rows[0][0]), hi = ParseInteger(*r->rows[0][1]);
     if (lo && hi) {
-      Wide n = (t.rows_estimate + rows_per_chunk - 1) / rows_per_chunk;
+      // Without statistics, the key is taken as dense (at most 10,000 chunks).
+      Wide rows = t.rows_estimate > 0 ? Wide(t.rows_estimate) : std::min<Wide>(*hi - *lo + 1, Wide(rows_per_chunk) * 10000);
+      Wide n = (rows + rows_per_chunk - 1) / rows_per_chunk;
       Wide step = (*hi - *lo + n) / n;  // ceil((hi - lo + 1) / n)
       for (Wide b = *lo + step - 1; b < *hi; b += step) {
         bounds.push_back(nlohmann::json::array({HexDigits(IntegerText(b))}).dump());
@@ -152,6 +160,7 @@ StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table&
       return chunks();
     }
   }
+  if (leading_integer) return chunks();  // not an integer after all: one chunk
   while (true) {
     std::string where = prev.empty() ? "" : " WHERE " + Compare(e, t, *key, prev, ">");
     auto r = src.Query(fmt::format("SELECT {} FROM {}{} ORDER BY {} LIMIT 1 OFFSET {}", KeyList(e, *key),

@@ -20,8 +20,14 @@ namespace ferry::runtime {
 // (FERRY_CHUNK_ROWS in the environment overrides it).
 int64_t ChunkRows(const Table& table);
 
-// The chunks of a table. Reads the source's key index only.
-StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table& table, int64_t rows_per_chunk);
+// The chunks of a table. Reads the source's key index only. `leading_integer`: cut only by
+// the key's first column, an integer (verify across engines, whose other key columns may
+// order differently on the two sides); the caller checks that the column is one.
+StatusOr<std::vector<ChunkRecord>> PlanTableChunks(Connection& src, const Table& table, int64_t rows_per_chunk,
+                                                   bool leading_integer = false);
+
+// Whether a table's chunk key starts with an integer column.
+bool IntegerLeadingKey(const Table& table);
 
 // The source predicate that selects a chunk's rows ("TRUE" for a whole-table chunk).
 std::string ChunkPredicate(ir::Engine engine, const Table& table, const ChunkRecord& chunk);

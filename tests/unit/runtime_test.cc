@@ -6,6 +6,7 @@
 #include "runtime/dry_run.h"
 #include "runtime/mapping.h"
 #include "runtime/sql.h"
+#include "runtime/verify/normalize.h"
 
 namespace ferry::runtime {
 namespace {
@@ -83,4 +84,26 @@ TEST(Types, SameTypeKnowsSpellings) {
 }
 
 }  // namespace
+// verify's canonical numbers and JSON: one text for one value, whichever engine printed it.
+TEST(Normalize, NumbersHaveOneTextPerValue) {
+  EXPECT_EQ(CanonicalNumber("100"), "1e3");
+  EXPECT_EQ(CanonicalNumber("1e2"), "1e3");
+  EXPECT_EQ(CanonicalNumber("100.000"), "1e3");
+  EXPECT_EQ(CanonicalNumber("1.0E+2"), "1e3");
+  EXPECT_EQ(CanonicalNumber("0.00150"), "15e-2");
+  EXPECT_EQ(CanonicalNumber("-2.5e-07"), "-25e-6");
+  EXPECT_EQ(CanonicalNumber("-0"), "0");
+  EXPECT_EQ(CanonicalNumber("0.0"), "0");
+  EXPECT_NE(CanonicalNumber("0.30000000000000004"), CanonicalNumber("0.3"));
+  EXPECT_EQ(CanonicalNumber("NaN"), "NaN");
+}
+
+TEST(Normalize, JsonIgnoresKeyOrderSpacingAndNumberSpelling) {
+  EXPECT_EQ(CanonicalJson(R"({"b": 1.50, "a": [1e2, "\u00e9"]})"), CanonicalJson(R"({"a":[100,"é"],"b":1.5})"));
+  EXPECT_EQ(CanonicalJson(R"({"b":1,"a":{"y":true,"x":null}})"), R"({"a":{"x":null,"y":true},"b":1e1})");
+  EXPECT_NE(CanonicalJson(R"({"a": 1})"), CanonicalJson(R"({"a": "1"})"));
+  EXPECT_NE(CanonicalJson(R"([1, 2])"), CanonicalJson(R"([2, 1])"));
+  EXPECT_EQ(CanonicalJson("{not json"), "invalid json: {not json");
+}
+
 }  // namespace ferry::runtime

@@ -1,0 +1,947 @@
+#include "runtime/verify/verify.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "runtime/lease.h"
+#include "runtime/load/chunks.h"
+#include "runtime/load/throttle.h"
+#include "runtime/meta.h"
+#include "runtime/sql.h"
+#include "runtime/verify/normalize.h"
+
+namespace ferry::runtime {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A differing part is read row by row once neither side has more rows than this.
+constexpr int64_t kLeafRows = 20000;
+// Rounds of splitting by key hash (256 parts a round) before a part is read row by row anyway.
+constexpr int kMaxDepth = 3;
+// Differences kept per chunk and listed per table; all are counted.
+constexpr size_t kListed = 1000;
+
+std::string Sha256Hex(std::string_view data, size_t hex_digits) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  return HexDigits(std::string_view(reinterpret_cast<const char*>(md), n)).substr(0, hex_digits);
+}
+
+uint64_t HexToU64(std::string_view h) {
+  uint64_t v = 0;
+  for (char c : h.substr(0, 16)) v = v * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  return v;
+}
+
+// A SUM as the server prints it (a decimal, possibly negative), modulo 2^64.
+uint64_t SumMod64(const Value& v) {
+  if (!v) return 0;
+  std::string_view s = *v;
+  bool neg = !s.empty() && s[0] == '-';
+  uint64_t x = 0;
+  for (char c : s.substr(neg ? 1 : 0)) {
+    if (c == '.') break;
+    x = x * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return neg ? ~x + 1 : x;
+}
+
+// A value as reports show it: long values shortened, with a digest that still tells two apart.
+Text Display(const Text& v) {
+  if (!v || v->size() <= 200) return v;
+  size_t cut = 120;
+  while (cut > 0 && (static_cast<unsigned char>((*v)[cut]) & 0xC0) == 0x80) --cut;  // a UTF-8 boundary
+  return fmt::format("{}… ({} bytes, sha256 {})", v->substr(0, cut), v->size(), Sha256Hex(*v, 16));
+}
+
+void AppendField(const Text& v, std::string* out) {
+  if (!v) {
+    out->append("N|");
+    return;
+  }
+  out->append(std::to_string(v->size())).append(":").append(*v).append("|");
+}
+
+struct Part {
+  int64_t rows = 0;
+  uint64_t sum = 0;
+  bool operator==(const Part& o) const { return rows == o.rows && sum == o.sum; }
+  bool operator!=(const Part& o) const { return !(*this == o); }
+};
+
+// ---- per table ----------------------------------------------------------------------------
+
+struct TablePlan {
+  const TableMapping* mapping = nullptr;
+  std::string name;  // source schema.table
+  std::vector<CompareColumn> columns;
+  std::vector<size_t> key;  // indexes into columns; empty: compared as a multiset
+  bool client = false;      // a column is made canonical by Ferry (JSON across engines)
+  std::string src_from, dst_from;
+  std::string src_row, dst_row;  // the row's canonical text (SQL)
+  std::string src_key, dst_key;  // the key's canonical text (SQL), or the row's when keyless
+  bool ranges = false;           // chunked by key ranges (else one chunk)
+  bool same_engine = false;
+  Table dst_view;                // the destination table as ChunkPredicate needs it
+  std::string problem;
+  double row_bytes = 200;        // average, for mb_per_s
+};
+
+struct ChunkResult {
+  int64_t src_rows = 0, dst_rows = 0;
+  int64_t differences = 0;
+  std::vector<Difference> listed;
+};
+
+nlohmann::json TextJson(const Text& t) { return t ? nlohmann::json(*t) : nlohmann::json(nullptr); }
+Text JsonText(const nlohmann::json& j) { return j.is_null() ? Text() : Text(j.get<std::string>()); }
+
+nlohmann::json PairsJson(const std::vector<std::pair<std::string, Text>>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& [k, x] : v) a.push_back({k, TextJson(x)});
+  return a;
+}
+std::vector<std::pair<std::string, Text>> JsonPairs(const nlohmann::json& a) {
+  std::vector<std::pair<std::string, Text>> v;
+  for (const auto& p : a) v.emplace_back(p[0].get<std::string>(), JsonText(p[1]));
+  return v;
+}
+
+nlohmann::json DifferenceJson(const Difference& d) {
+  nlohmann::json j = {{"kind", d.kind}, {"key", PairsJson(d.key)}};
+  if (d.kind == "differs") {
+    j["columns"] = nlohmann::json::array();
+    for (const auto& c : d.columns) j["columns"].push_back({c.name, TextJson(c.source), TextJson(c.destination)});
+  } else {
+    j["row"] = PairsJson(d.row);
+    j["hash"] = d.hash;
+  }
+  return j;
+}
+
+Difference JsonDifference(const nlohmann::json& j) {
+  Difference d;
+  d.kind = j.at("kind").get<std::string>();
+  d.key = JsonPairs(j.at("key"));
+  if (j.contains("columns")) {
+    for (const auto& c : j["columns"]) d.columns.push_back({c[0].get<std::string>(), JsonText(c[1]), JsonText(c[2])});
+  }
+  if (j.contains("row")) d.row = JsonPairs(j["row"]);
+  if (j.contains("hash")) d.hash = j["hash"].get<std::string>();
+  return d;
+}
+
+class Verifier {
+ public:
+  Verifier(MigrationContext& ctx, const VerifyOptions& o)
+      : ctx_(ctx),
+        m_(*ctx.migration),
+        opt_(o),
+        qps_(m_.throttle_full ? m_.throttle_full->source_qps : std::nullopt),
+        rows_per_s_(m_.throttle_full ? m_.throttle_full->rows_per_s : std::nullopt),
+        bytes_per_s_(m_.throttle_full && m_.throttle_full->mb_per_s
+                         ? std::optional<double>(*m_.throttle_full->mb_per_s * 1024 * 1024)
+                         : std::nullopt) {}
+
+  StatusOr<VerifyReport> Run() {
+    start_ = Clock::now();
+    auto dst_opts = OptionsFor(*ctx_.destination.endpoint);
+    if (!dst_opts.ok()) return dst_opts.status();
+    auto src_opts = OptionsFor(*ctx_.source.endpoint);
+    if (!src_opts.ok()) return src_opts.status();
+    dst_opts_ = *dst_opts;
+    src_opts_ = *src_opts;
+    report_.migration = m_.name;
+    report_.mode = ModeName(opt_.mode);
+    // One verify of a migration at a time (an apply's lease is another one).
+    auto lease = Lease::Take(dst_opts_, ctx_.migration_key + " (verify)");
+    if (!lease.ok()) return lease.status();
+    auto meta = Connect(dst_opts_);
+    if (!meta.ok()) return meta.status();
+    FERRY_RETURN_IF_ERROR(EnsureMeta(**meta));
+    FERRY_RETURN_IF_ERROR(Plan(**meta));
+    FERRY_RETURN_IF_ERROR(Compare());
+    auto chunks = ReadVerifyChunks(**meta, ctx_.migration_key);
+    if (!chunks.ok()) return chunks.status();
+    Summarise(*chunks);
+    FERRY_RETURN_IF_ERROR(FinishVerifyRun(**meta, ctx_.migration_key, report_.equal ? "equal" : "differs"));
+    report_.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    return report_;
+  }
+
+ private:
+  static std::string ModeName(ir::VerifyMode m) {
+    return m == ir::VerifyMode::kCount ? "count" : m == ir::VerifyMode::kRows ? "rows" : "checksum";
+  }
+
+  // ---- planning ------------------------------------------------------------------------------
+
+  void PrepareTable(TablePlan& p, const TableMapping& t, ir::ZeroDates zero_dates) {
+    const ir::Engine from = m_.from_engine, to = m_.to_engine;
+    p.mapping = &t;
+    p.name = t.source->schema + "." + t.source->name;
+    p.same_engine = ir::IsMysqlFamily(from) == ir::IsMysqlFamily(to);
+    p.src_from = QuoteName(from, t.source->schema, t.source->name);
+    p.dst_from = QuoteName(to, t.dst_schema, t.dst_table);
+    if (t.source->rows_estimate > 0 && t.source->bytes_estimate > 0) {
+      p.row_bytes = static_cast<double>(t.source->bytes_estimate) / static_cast<double>(t.source->rows_estimate);
+    }
+    const Table* dst = ctx_.destination.catalog.FindTable(t.dst_schema, t.dst_table);
+    if (dst == nullptr) {
+      p.problem = fmt::format("the destination has no table {}.{}", t.dst_schema, t.dst_table);
+      return;
+    }
+    std::vector<std::string> missing;
+    for (const auto& c : t.columns) {
+      if (dst->FindColumn(c.name) == nullptr) missing.push_back(c.name);
+      p.columns.push_back(PlanCompare(from, to, c, zero_dates));
+      p.client |= p.columns.back().json;
+    }
+    if (!missing.empty()) {
+      p.problem = fmt::format("the destination table {}.{} has no column {}", t.dst_schema, t.dst_table,
+                              fmt::join(missing, ", "));
+      return;
+    }
+    const Index* key = t.source->ChunkKey();
+    std::vector<CompareColumn> key_columns;
+    if (key != nullptr) {
+      for (const auto& kc : key->columns) {
+        auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const ColumnMapping& c) { return c.source->name == kc; });
+        if (it == t.columns.end()) {  // a key column excluded by the plan: no key to go by
+          p.key.clear();
+          key_columns.clear();
+          key = nullptr;
+          break;
+        }
+        size_t i = static_cast<size_t>(it - t.columns.begin());
+        p.key.push_back(i);
+        key_columns.push_back(p.columns[i]);
+      }
+    }
+    p.src_row = RowText(from, p.columns, true);
+    p.dst_row = RowText(to, p.columns, false);
+    p.src_key = key != nullptr ? RowText(from, key_columns, true) : p.src_row;
+    p.dst_key = key != nullptr ? RowText(to, key_columns, false) : p.dst_row;
+    if (key == nullptr) return;
+    // Key ranges select the same rows on both sides when both order the key the same way:
+    // the same engine and key types, or a leading integer column.
+    const ColumnMapping* first = t.FindSource(key->columns[0]);
+    bool same_types = p.same_engine;
+    for (const auto& kc : key->columns) same_types &= t.FindSource(kc)->type == t.source->FindColumn(kc)->type;
+    bool integer = IntegerLeadingKey(*t.source) && first != nullptr &&
+                   (first->type.find("int") != std::string::npos || first->type.rfind("numeric", 0) == 0 ||
+                    first->type.rfind("decimal", 0) == 0);
+    p.ranges = same_types || integer;
+    // The destination's side of the chunk predicates: its names and types, the same key.
+    p.dst_view = *t.source;
+    p.dst_view.schema = t.dst_schema;
+    p.dst_view.name = t.dst_table;
+    for (auto& c : p.dst_view.columns) {
+      if (const ColumnMapping* cm = t.FindSource(c.name)) {
+        c.type = cm->type;
+        c.name = cm->name;
+      }
+    }
+    Index k = *key;
+    k.primary = true;
+    for (auto& kc : k.columns) kc = t.FindSource(kc)->name;
+    p.dst_view.indexes = {k};
+  }
+
+  Status Plan(Connection& meta) {
+    auto run = ReadVerifyRun(meta, ctx_.migration_key);
+    if (!run.ok()) return run.status();
+    std::vector<VerifyChunk> stored;
+    if (*run && (*run)->state == "running" && (*run)->mode == report_.mode) {
+      auto c = ReadVerifyChunks(meta, ctx_.migration_key);
+      if (!c.ok()) return c.status();
+      stored = std::move(c).value();
+      report_.resumed = true;
+    } else {
+      FERRY_RETURN_IF_ERROR(StartVerifyRun(meta, ctx_.migration_key, report_.mode));
+    }
+    std::map<std::string, std::vector<VerifyChunk>> by_table;
+    for (auto& c : stored) by_table[c.range.table].push_back(std::move(c));
+    ir::ZeroDates zero_dates = ctx_.plan->EffectiveZeroDates(m_.typemap);
+    std::unique_ptr<Connection> src;
+    int done = 0;
+    for (const auto& t : ctx_.selection.tables) {
+      auto p = std::make_unique<TablePlan>();
+      PrepareTable(*p, t, zero_dates);
+      auto& chunks = by_table[p->name];
+      if (chunks.empty() && p->problem.empty()) {
+        std::vector<ChunkRecord> planned;
+        if (opt_.mode != ir::VerifyMode::kCount && p->ranges) {
+          if (!src) {
+            auto c = Connect(src_opts_);
+            if (!c.ok()) return c.status();
+            src = std::move(c).value();
+            FERRY_RETURN_IF_ERROR(src->SetReadOnly());
+          }
+          qps_.Take(1);
+          auto r = PlanTableChunks(*src, *t.source, ChunkRows(*t.source) * 4, !p->same_engine);
+          if (!r.ok()) return Named(r.status(), *p, nullptr);
+          planned = std::move(r).value();
+        } else {
+          planned.push_back(ChunkRecord{p->name, 0, "", "", false, 0, 0});
+        }
+        FERRY_RETURN_IF_ERROR(PlanVerifyChunks(meta, ctx_.migration_key, planned));
+        for (const auto& c : planned) chunks.push_back(VerifyChunk{c, "pending", 0, 0, ""});
+      }
+      for (const auto& c : chunks) {
+        if (c.state == "pending") work_.push_back({p.get(), c});
+        else ++done;
+      }
+      total_ += static_cast<int>(chunks.size());
+      tables_.push_back(std::move(p));
+    }
+    done_ = done;
+    if (report_.resumed && opt_.on_notice) {
+      opt_.on_notice(fmt::format("resuming the verify that stopped: {} of {} chunks were compared already", done, total_));
+    }
+    return Status::Ok();
+  }
+
+  // ---- comparing -----------------------------------------------------------------------------
+
+  struct Work {
+    TablePlan* table;
+    VerifyChunk chunk;
+  };
+
+  Status Compare() {
+    int workers = std::max(1, std::min<int>(m_.workers, static_cast<int>(work_.size())));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < workers && !work_.empty(); ++i) threads.emplace_back([this] { Worker(); });
+    std::thread progress([this] { Progress(); });
+    for (auto& t : threads) t.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_ = true;
+    }
+    cv_.notify_all();
+    progress.join();
+    if (!error_.ok()) return error_;
+    if (stopped_) return Status(Code::kCancelled, "stopped between chunks; run ferry verify again to resume");
+    return Status::Ok();
+  }
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (opt_.stop != nullptr && opt_.stop->load()) stopped_ = true;
+    return stopped_ || !error_.ok();
+  }
+
+  void Worker() {
+    std::unique_ptr<Connection> src, dst, meta;
+    while (!Stopping()) {
+      size_t i = next_.fetch_add(1);
+      if (i >= work_.size()) return;
+      Work& w = work_[i];
+      Status st = CompareWithRetry(w, src, dst, meta);
+      if (!st.ok()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (error_.ok()) error_ = st;
+        return;
+      }
+      ++done_;
+    }
+  }
+
+  Status Reconnect(std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst, std::unique_ptr<Connection>& meta) {
+    for (auto* c : {&src, &dst, &meta}) {
+      if (*c) continue;
+      auto r = Connect(c == &src ? src_opts_ : dst_opts_);
+      if (!r.ok()) return r.status();
+      *c = std::move(r).value();
+      if (c != &meta) FERRY_RETURN_IF_ERROR((*c)->SetReadOnly());
+    }
+    return Status::Ok();
+  }
+
+  Status CompareWithRetry(Work& w, std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst,
+                          std::unique_ptr<Connection>& meta) {
+    auto began = Clock::now();
+    int attempt = 0;
+    while (true) {
+      Status st = Reconnect(src, dst, meta);
+      ChunkResult r;
+      if (st.ok()) st = CompareChunk(*w.table, w.chunk.range, *src, *dst, &r);
+      if (st.ok()) {
+        VerifyChunk v = w.chunk;
+        v.src_rows = r.src_rows;
+        v.dst_rows = r.dst_rows;
+        v.state = r.differences == 0 && r.src_rows == r.dst_rows ? "equal" : "differs";
+        nlohmann::json d = nlohmann::json::array();
+        for (const auto& x : r.listed) d.push_back(DifferenceJson(x));
+        v.result = nlohmann::json{{"differences", r.differences}, {"listed", d}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+        st = RecordVerifyChunk(*meta, ctx_.migration_key, v);
+        if (st.ok()) return st;
+      }
+      bool connection = st.code() == Code::kUnavailable;
+      bool transient = connection || st.code() == Code::kAborted;
+      int64_t window = connection ? m_.retry.connection_ms : m_.retry.other_ms;
+      auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
+      if (!transient || spent >= window || Stopping()) return Named(st, *w.table, &w.chunk.range);
+      if (connection) {
+        src.reset();
+        dst.reset();
+        meta.reset();
+      }
+      int64_t backoff = std::min<int64_t>(30000, 500LL << std::min(attempt++, 6));
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(backoff, window - spent)));
+    }
+  }
+
+  static Status Named(const Status& st, const TablePlan& t, const ChunkRecord* chunk) {
+    return Status(st.code(),
+                  fmt::format("verify of {} (selected at {}){}: {}", t.name, t.mapping->loc,
+                              chunk != nullptr && (!chunk->lo.empty() || !chunk->hi.empty())
+                                  ? fmt::format(", chunk {}", chunk->no)
+                                  : "",
+                              st.message()),
+                  st.native());
+  }
+
+  struct Preds {
+    std::string src, dst;
+  };
+
+  Preds Predicates(const TablePlan& t, const ChunkRecord& chunk) {
+    Preds p;
+    p.src = ChunkPredicate(m_.from_engine, *t.mapping->source, chunk);
+    if (!t.mapping->where.empty()) p.src += " AND (" + t.mapping->where + ")";  // runs on the source only
+    p.dst = ChunkPredicate(m_.to_engine, t.dst_view, chunk);
+    return p;
+  }
+
+  // Runs the source's and the destination's query at the same time.
+  template <typename F>
+  Status Both(F&& on_src, F&& on_dst) {
+    auto fut = std::async(std::launch::async, on_dst);
+    Status a = on_src();
+    Status b = fut.get();
+    return a.ok() ? b : a;
+  }
+
+  Status CompareChunk(const TablePlan& t, const ChunkRecord& chunk, Connection& src, Connection& dst, ChunkResult* r) {
+    Preds p = Predicates(t, chunk);
+    if (opt_.mode == ir::VerifyMode::kCount) {
+      auto count = [this](Connection* c, const std::string& from, const std::string& pred, int64_t* out, bool source) {
+        return [c, from, pred, out, source, this]() -> Status {
+          if (source) qps_.Take(1);
+          auto q = c->Query(fmt::format("SELECT COUNT(*) FROM {} WHERE {}", from, pred));
+          if (!q.ok()) return q.status();
+          *out = std::stoll(q->rows[0][0].value_or("0"));
+          if (source) rows_per_s_.Take(static_cast<double>(*out));
+          return Status::Ok();
+        };
+      };
+      std::function<Status()> a = count(&src, t.src_from, p.src, &r->src_rows, true);
+      std::function<Status()> b = count(&dst, t.dst_from, p.dst, &r->dst_rows, false);
+      FERRY_RETURN_IF_ERROR(Both(a, b));
+      if (r->src_rows != r->dst_rows) r->differences = std::abs(r->src_rows - r->dst_rows);
+      return Status::Ok();
+    }
+    if (opt_.mode == ir::VerifyMode::kRows) return Leaf(t, p, "", src, dst, r);
+    std::map<std::string, Part> a, b;
+    FERRY_RETURN_IF_ERROR(Parts(t, p, "", src, dst, &a, &b));
+    r->src_rows = a[""].rows;
+    r->dst_rows = b[""].rows;
+    if (a[""] == b[""]) return Status::Ok();
+    return Narrow(t, p, "", a[""], b[""], 0, src, dst, r);
+  }
+
+  // Splits a differing part by the next two hex digits of its keys' hash, until a part is
+  // small enough to read row by row.
+  Status Narrow(const TablePlan& t, const Preds& p, const std::string& prefix, Part a, Part b, int depth,
+                Connection& src, Connection& dst, ChunkResult* r) {
+    if (std::max(a.rows, b.rows) <= kLeafRows || depth >= kMaxDepth) {
+      ChunkResult leaf;
+      FERRY_RETURN_IF_ERROR(Leaf(t, p, prefix, src, dst, &leaf));
+      r->differences += leaf.differences;
+      for (auto& d : leaf.listed) {
+        if (r->listed.size() < kListed) r->listed.push_back(std::move(d));
+      }
+      return Status::Ok();
+    }
+    std::map<std::string, Part> sa, sb;
+    FERRY_RETURN_IF_ERROR(Parts(t, p, prefix, src, dst, &sa, &sb, prefix.size() + 2));
+    std::vector<std::string> buckets;
+    for (const auto& [k, v] : sa) buckets.push_back(k);
+    for (const auto& [k, v] : sb) buckets.push_back(k);
+    std::sort(buckets.begin(), buckets.end());
+    buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
+    for (const auto& k : buckets) {
+      if (sa[k] != sb[k]) FERRY_RETURN_IF_ERROR(Narrow(t, p, k, sa[k], sb[k], depth + 1, src, dst, r));
+    }
+    return Status::Ok();
+  }
+
+  std::string KeyHash(ir::Engine e, const std::string& key_text) {
+    return ir::IsMysqlFamily(e) ? fmt::format("MD5({})", key_text) : fmt::format("md5({})", key_text);
+  }
+
+  std::string PrefixCondition(ir::Engine e, const std::string& key_text, const std::string& prefix) {
+    if (prefix.empty()) return "";
+    return fmt::format(" AND {} LIKE '{}%'", KeyHash(e, key_text), prefix);  // hex digits only
+  }
+
+  // The 64-bit hash of a row's canonical text, in SQL: SHA-256 across engines; PostgreSQL's
+  // own hashtextextended between two PostgreSQL servers (several times faster).
+  std::string RowHash(ir::Engine e, const std::string& row, bool same_engine) {
+    if (ir::IsMysqlFamily(e)) return fmt::format("CAST(CONV(LEFT(SHA2({}, 256), 16), 16, 10) AS UNSIGNED)", row);
+    if (same_engine) return fmt::format("hashtextextended({} COLLATE \"C\", 0)", row);
+    return fmt::format("('x' || left(encode(sha256(convert_to({}, 'UTF8')), 'hex'), 16))::bit(64)::bigint", row);
+  }
+  std::string RowHex(ir::Engine e, const std::string& row) {
+    if (ir::IsMysqlFamily(e)) return fmt::format("LEFT(SHA2({}, 256), 16)", row);
+    return fmt::format("left(encode(sha256(convert_to({}, 'UTF8')), 'hex'), 16)", row);
+  }
+
+  // Each side's parts (rows and hash sum) by the first `digits` hex digits of the key hash,
+  // within `prefix`; digits 0: the whole chunk, as part "".
+  Status Parts(const TablePlan& t, const Preds& p, const std::string& prefix, Connection& src, Connection& dst,
+               std::map<std::string, Part>* a, std::map<std::string, Part>* b, size_t digits = 0) {
+    auto run = [&, this](bool source) -> std::function<Status()> {
+      return [&, source, this]() -> Status {
+        Connection& c = source ? src : dst;
+        ir::Engine e = c.engine();
+        const std::string& key = source ? t.src_key : t.dst_key;
+        const std::string& row = source ? t.src_row : t.dst_row;
+        std::string bucket = digits == 0 ? "''" : fmt::format("LEFT({}, {})", KeyHash(e, key), digits);
+        std::string where = (source ? p.src : p.dst) + PrefixCondition(e, key, prefix);
+        std::string from = source ? t.src_from : t.dst_from;
+        std::map<std::string, Part>* out = source ? a : b;
+        if (source) qps_.Take(1);
+        int64_t rows = 0;
+        if (!t.client) {
+          std::string sql = fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {}{}", bucket,
+                                        RowHash(e, row, t.same_engine), from, where, digits == 0 ? "" : " GROUP BY 1");
+          auto q = c.Query(sql);
+          if (!q.ok()) return q.status();
+          for (const auto& r : q->rows) {
+            Part& part = (*out)[r[0].value_or("")];
+            part.rows = std::stoll(r[1].value_or("0"));
+            part.sum = SumMod64(r[2]);
+            rows += part.rows;
+          }
+        } else {
+          // JSON across engines: each row's hash is finished here, over the JSON made canonical.
+          std::string cols;
+          for (const auto& col : t.columns) {
+            if (col.json) cols += ", " + (source ? col.src : col.dst);
+          }
+          auto cur = c.OpenCursor(fmt::format("SELECT {}, {}{} FROM {} WHERE {}", bucket, RowHex(e, row), cols, from, where), true);
+          if (!cur.ok()) return cur.status();
+          std::string text;
+          while (true) {
+            auto more = (*cur)->Next();
+            if (!more.ok()) return more.status();
+            if (!*more) break;
+            auto v = (*cur)->Get(1);
+            text.assign(v ? *v : "");
+            text.push_back('|');
+            size_t i = 2;
+            for (const auto& col : t.columns) {
+              if (!col.json) continue;
+              auto j = (*cur)->Get(i++);
+              AppendField(j ? Text(CanonicalJson(*j)) : Text(), &text);
+            }
+            auto bk = (*cur)->Get(0);
+            Part& part = (*out)[bk ? std::string(*bk) : ""];
+            ++part.rows;
+            part.sum += HexToU64(Sha256Hex(text, 16));
+            ++rows;
+          }
+        }
+        if (source) {
+          rows_per_s_.Take(static_cast<double>(rows));
+          bytes_per_s_.Take(static_cast<double>(rows) * t.row_bytes);
+        }
+        (*out)[""];  // an empty chunk is a part of 0 rows
+        return Status::Ok();
+      };
+    };
+    std::function<Status()> fa = run(true), fb = run(false);
+    return Both(fa, fb);
+  }
+
+  // ---- row by row ----------------------------------------------------------------------------
+
+  // One side's rows in key-hash order; rows of one hash are read as a group.
+  class Reader {
+   public:
+    Reader(std::unique_ptr<RowCursor> c, const TablePlan& t) : cur_(std::move(c)), t_(t) {}
+    Status Start() { return Advance(); }
+    bool done() const { return done_; }
+    const std::string& hash() const { return hash_; }
+    // The rows of the current hash, as canonical values.
+    StatusOr<std::vector<std::vector<Text>>> Group(int64_t* bytes) {
+      std::vector<std::vector<Text>> rows;
+      std::string h = hash_;
+      while (!done_ && hash_ == h) {
+        std::vector<Text> row;
+        for (size_t i = 0; i < t_.columns.size(); ++i) {
+          auto v = cur_->Get(i + 1);
+          if (v) *bytes += static_cast<int64_t>(v->size());
+          row.push_back(!v ? Text() : t_.columns[i].json ? Text(CanonicalJson(*v)) : Text(std::string(*v)));
+        }
+        rows.push_back(std::move(row));
+        FERRY_RETURN_IF_ERROR(Advance());
+      }
+      return rows;
+    }
+
+   private:
+    Status Advance() {
+      auto more = cur_->Next();
+      if (!more.ok()) return more.status();
+      done_ = !*more;
+      if (!done_) {
+        auto h = cur_->Get(0);
+        hash_ = h ? std::string(*h) : "";
+      }
+      return Status::Ok();
+    }
+    std::unique_ptr<RowCursor> cur_;
+    const TablePlan& t_;
+    bool done_ = false;
+    std::string hash_;
+  };
+
+  std::string LeafSql(const TablePlan& t, const Preds& p, const std::string& prefix, bool source, ir::Engine e) {
+    std::vector<std::string> cols;
+    for (const auto& c : t.columns) cols.push_back(source ? c.src : c.dst);
+    const std::string& key = source ? t.src_key : t.dst_key;
+    std::string order = ir::IsMysqlFamily(e) ? "1" : KeyHash(e, key) + " COLLATE \"C\"";
+    return fmt::format("SELECT {}, {} FROM {} WHERE {}{} ORDER BY {}", KeyHash(e, key), fmt::join(cols, ", "),
+                       source ? t.src_from : t.dst_from, source ? p.src : p.dst, PrefixCondition(e, key, prefix), order);
+  }
+
+  static std::string Joined(const std::vector<Text>& row, const std::vector<size_t>* only = nullptr) {
+    std::string s;
+    if (only != nullptr) {
+      for (size_t i : *only) AppendField(row[i], &s);
+    } else {
+      for (const auto& v : row) AppendField(v, &s);
+    }
+    return s;
+  }
+
+  static std::vector<std::pair<std::string, Text>> Values(const TablePlan& t, const std::vector<Text>& row, bool key_only) {
+    std::vector<std::pair<std::string, Text>> out;
+    if (key_only) {
+      for (size_t i : t.key) out.emplace_back(t.columns[i].name, Display(row[i]));
+    } else {
+      for (size_t i = 0; i < row.size(); ++i) out.emplace_back(t.columns[i].name, Display(row[i]));
+    }
+    return out;
+  }
+
+  void Add(ChunkResult* r, Difference d) {
+    ++r->differences;
+    if (r->listed.size() < kListed) r->listed.push_back(std::move(d));
+  }
+
+  void OneSided(const TablePlan& t, const std::vector<Text>& row, const char* kind, ChunkResult* r) {
+    Difference d;
+    d.kind = kind;
+    if (!t.key.empty()) d.key = Values(t, row, true);
+    d.row = Values(t, row, false);
+    d.hash = Sha256Hex(Joined(row), 32);
+    Add(r, std::move(d));
+  }
+
+  // Compares the rows of one key hash: by key, or as multisets for a table without one.
+  void Match(const TablePlan& t, const std::vector<std::vector<Text>>& a, const std::vector<std::vector<Text>>& b,
+             ChunkResult* r) {
+    if (t.key.empty()) {
+      std::map<std::string, std::pair<int64_t, const std::vector<Text>*>> count;
+      for (const auto& row : a) {
+        auto& c = count[Joined(row)];
+        ++c.first;
+        c.second = &row;
+      }
+      for (const auto& row : b) {
+        auto& c = count[Joined(row)];
+        --c.first;
+        c.second = &row;
+      }
+      for (const auto& [k, c] : count) {
+        for (int64_t i = 0; i < std::abs(c.first); ++i) OneSided(t, *c.second, c.first > 0 ? "missing" : "extra", r);
+      }
+      return;
+    }
+    std::map<std::string, const std::vector<Text>*> dst;
+    for (const auto& row : b) dst[Joined(row, &t.key)] = &row;
+    for (const auto& row : a) {
+      auto it = dst.find(Joined(row, &t.key));
+      if (it == dst.end()) {
+        OneSided(t, row, "missing", r);
+        continue;
+      }
+      const std::vector<Text>& other = *it->second;
+      Difference d;
+      d.kind = "differs";
+      for (size_t i = 0; i < row.size(); ++i) {
+        if (row[i] != other[i]) d.columns.push_back({t.columns[i].name, Display(row[i]), Display(other[i])});
+      }
+      if (!d.columns.empty()) {
+        d.key = Values(t, row, true);
+        Add(r, std::move(d));
+      }
+      dst.erase(it);
+    }
+    for (const auto& [k, row] : dst) OneSided(t, *row, "extra", r);
+  }
+
+  Status Leaf(const TablePlan& t, const Preds& p, const std::string& prefix, Connection& src, Connection& dst,
+              ChunkResult* r) {
+    qps_.Take(1);
+    auto ca = src.OpenCursor(LeafSql(t, p, prefix, true, src.engine()), true);
+    if (!ca.ok()) return ca.status();
+    auto cb = dst.OpenCursor(LeafSql(t, p, prefix, false, dst.engine()), true);
+    if (!cb.ok()) return cb.status();
+    Reader a(std::move(ca).value(), t), b(std::move(cb).value(), t);
+    FERRY_RETURN_IF_ERROR(a.Start());
+    FERRY_RETURN_IF_ERROR(b.Start());
+    int64_t bytes = 0, ignored = 0;
+    while (!a.done() || !b.done()) {
+      std::vector<std::vector<Text>> ga, gb;
+      // The smaller hash first; both when equal. Hex digits order the same in both engines.
+      bool take_a = !a.done() && (b.done() || a.hash() <= b.hash());
+      bool take_b = !b.done() && (a.done() || b.hash() <= a.hash());
+      if (take_a) {
+        int64_t before = bytes;
+        auto g = a.Group(&bytes);
+        if (!g.ok()) return g.status();
+        ga = std::move(g).value();
+        r->src_rows += static_cast<int64_t>(ga.size());
+        rows_per_s_.Take(static_cast<double>(ga.size()));
+        bytes_per_s_.Take(static_cast<double>(bytes - before));
+      }
+      if (take_b) {
+        auto g = b.Group(&ignored);
+        if (!g.ok()) return g.status();
+        gb = std::move(g).value();
+        r->dst_rows += static_cast<int64_t>(gb.size());
+      }
+      Match(t, ga, gb, r);
+    }
+    return Status::Ok();
+  }
+
+  // ---- the report ----------------------------------------------------------------------------
+
+  void Summarise(const std::vector<VerifyChunk>& chunks) {
+    std::map<std::string, std::vector<const VerifyChunk*>> by_table;
+    for (const auto& c : chunks) by_table[c.range.table].push_back(&c);
+    for (const auto& p : tables_) {
+      TableVerdict v;
+      v.source = p->name;
+      v.destination = p->mapping->dst_schema + "." + p->mapping->dst_table;
+      v.loc = p->mapping->loc;
+      if (!p->problem.empty()) {
+        v.equal = false;
+        v.problem = p->problem;
+        report_.equal = false;
+        report_.tables.push_back(std::move(v));
+        continue;
+      }
+      std::vector<Difference> all;
+      for (const VerifyChunk* c : by_table[p->name]) {
+        ++v.chunks;
+        v.source_rows += c->src_rows;
+        v.destination_rows += c->dst_rows;
+        if (c->state != "differs") continue;
+        ++v.chunks_differ;
+        nlohmann::json j = nlohmann::json::parse(c->result, nullptr, false);
+        if (j.is_discarded()) continue;
+        v.differences += j.value("differences", int64_t{0});
+        for (const auto& d : j["listed"]) all.push_back(JsonDifference(d));
+      }
+      if (!p->key.empty()) Reconcile(&all, &v.differences);
+      if (v.differences < static_cast<int64_t>(all.size())) v.differences = static_cast<int64_t>(all.size());
+      for (auto& d : all) {
+        if (v.listed.size() < kListed) v.listed.push_back(std::move(d));
+      }
+      // The rows read one by one decide: a chunk whose sums differed but whose rows all match
+      // (a key placed in different chunks by the two sides' order) is equal.
+      v.equal = v.differences == 0 && v.source_rows == v.destination_rows;
+      report_.equal &= v.equal;
+      report_.tables.push_back(std::move(v));
+    }
+  }
+
+  // A key missing from one chunk and extra in another is the same row placed differently by
+  // the two sides' key order: equal when its values are, else one differing row.
+  static void Reconcile(std::vector<Difference>* all, int64_t* count) {
+    std::map<std::string, size_t> missing;
+    for (size_t i = 0; i < all->size(); ++i) {
+      if ((*all)[i].kind == "missing") missing[PairsJson((*all)[i].key).dump()] = i;
+    }
+    std::vector<bool> drop(all->size(), false);
+    for (size_t i = 0; i < all->size(); ++i) {
+      Difference& x = (*all)[i];
+      if (x.kind != "extra") continue;
+      auto it = missing.find(PairsJson(x.key).dump());
+      if (it == missing.end()) continue;
+      Difference& m = (*all)[it->second];
+      drop[i] = true;
+      *count -= 1;
+      if (m.hash == x.hash) {
+        drop[it->second] = true;
+        *count -= 1;
+      } else {
+        Difference d;
+        d.kind = "differs";
+        d.key = m.key;
+        for (size_t c = 0; c < m.row.size() && c < x.row.size(); ++c) {
+          if (m.row[c].second != x.row[c].second) d.columns.push_back({m.row[c].first, m.row[c].second, x.row[c].second});
+        }
+        m = std::move(d);
+      }
+      missing.erase(it);
+    }
+    std::vector<Difference> kept;
+    for (size_t i = 0; i < all->size(); ++i) {
+      if (!drop[i]) kept.push_back(std::move((*all)[i]));
+    }
+    *all = std::move(kept);
+  }
+
+  void Progress() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return finished_; })) {
+      lock.unlock();
+      if (opt_.on_progress) opt_.on_progress(done_.load(), total_, std::chrono::duration<double>(Clock::now() - start_).count());
+      lock.lock();
+    }
+  }
+
+  MigrationContext& ctx_;
+  const ir::Migration& m_;
+  const VerifyOptions& opt_;
+  ConnectOptions src_opts_, dst_opts_;
+  VerifyReport report_;
+  std::vector<std::unique_ptr<TablePlan>> tables_;
+  std::vector<Work> work_;
+  std::atomic<size_t> next_{0};
+  std::atomic<int> done_{0};
+  int total_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool finished_ = false, stopped_ = false;
+  Status error_;
+  Clock::time_point start_ = Clock::now();
+  TokenBucket qps_, rows_per_s_, bytes_per_s_;
+};
+
+std::string Shown(const Text& t) { return t ? "'" + *t + "'" : "NULL"; }
+
+std::string KeyText(const std::vector<std::pair<std::string, Text>>& key) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : key) parts.push_back(fmt::format("{} = {}", k, Shown(v)));
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+StatusOr<VerifyReport> RunVerify(MigrationContext& ctx, const VerifyOptions& options) {
+  return Verifier(ctx, options).Run();
+}
+
+nlohmann::json ToJson(const VerifyReport& r) {
+  nlohmann::json j = {{"migration", r.migration}, {"mode", r.mode}, {"equal", r.equal}, {"resumed", r.resumed},
+                      {"seconds", r.seconds}};
+  j["tables"] = nlohmann::json::array();
+  for (const auto& t : r.tables) {
+    nlohmann::json x = {{"source", t.source},
+                        {"destination", t.destination},
+                        {"selected_at", t.loc},
+                        {"equal", t.equal},
+                        {"source_rows", t.source_rows},
+                        {"destination_rows", t.destination_rows},
+                        {"differences", t.differences},
+                        {"chunks", t.chunks},
+                        {"chunks_differ", t.chunks_differ}};
+    if (!t.problem.empty()) x["problem"] = t.problem;
+    x["listed"] = nlohmann::json::array();
+    for (const auto& d : t.listed) {
+      nlohmann::json y = {{"kind", d.kind}};
+      nlohmann::json key = nlohmann::json::object();
+      for (const auto& [k, v] : d.key) key[k] = TextJson(v);
+      y["key"] = key;
+      if (d.kind == "differs") {
+        y["columns"] = nlohmann::json::array();
+        for (const auto& c : d.columns) {
+          y["columns"].push_back({{"column", c.name}, {"source", TextJson(c.source)}, {"destination", TextJson(c.destination)}});
+        }
+      } else {
+        nlohmann::json row = nlohmann::json::object();
+        for (const auto& [k, v] : d.row) row[k] = TextJson(v);
+        y["row"] = row;
+      }
+      x["listed"].push_back(y);
+    }
+    j["tables"].push_back(x);
+  }
+  return j;
+}
+
+std::string RenderText(const VerifyReport& r, bool color) {
+  auto paint = [&](const char* code, const std::string& s) { return color ? fmt::format("\033[{}m{}\033[0m", code, s) : s; };
+  int differ = 0;
+  for (const auto& t : r.tables) differ += t.equal ? 0 : 1;
+  std::string out = fmt::format("verify {} ({}, {} table{}{}): {}\n", r.migration, r.mode, r.tables.size(),
+                                r.tables.size() == 1 ? "" : "s", r.resumed ? ", resumed" : "",
+                                differ == 0 ? paint("32", "equal")
+                                            : paint("31", fmt::format("{} table{} differ{}", differ, differ == 1 ? "" : "s",
+                                                                      differ == 1 ? "s" : "")));
+  for (const auto& t : r.tables) {
+    std::string names = t.source == t.destination ? t.source : t.source + " -> " + t.destination;
+    if (!t.problem.empty()) {
+      out += fmt::format("  {} {}: {} (selected at {})\n", paint("31", "DIFFERS"), names, t.problem, t.loc);
+      continue;
+    }
+    if (t.equal) {
+      out += fmt::format("  {}   {}: {} rows\n", paint("32", "equal"), names, t.source_rows);
+      continue;
+    }
+    out += fmt::format("  {} {}: {} rows in the source, {} in the destination; {} row{} differ{}\n", paint("31", "DIFFERS"),
+                       names, t.source_rows, t.destination_rows, t.differences, t.differences == 1 ? "" : "s",
+                       t.differences == 1 ? "s" : "");
+    for (const auto& d : t.listed) {
+      std::string what = d.key.empty() ? "row (" + KeyText(d.row) + ")" : KeyText(d.key);
+      if (d.kind == "missing") out += fmt::format("      missing  {}: in the source, not in the destination\n", what);
+      else if (d.kind == "extra") out += fmt::format("      extra    {}: in the destination, not in the source\n", what);
+      else {
+        std::vector<std::string> cols;
+        for (const auto& c : d.columns) cols.push_back(fmt::format("{} {} -> {}", c.name, Shown(c.source), Shown(c.destination)));
+        out += fmt::format("      differs  {}: {}\n", what, fmt::join(cols, "; "));
+      }
+    }
+    if (t.differences > static_cast<int64_t>(t.listed.size())) {
+      out += fmt::format("      … and {} more (--format json lists up to {} a table)\n",
+                         t.differences - static_cast<int64_t>(t.listed.size()), kListed);
+    }
+  }
+  return out;
+}
+
+}  // namespace ferry::runtime

@@ -1,0 +1,288 @@
+// `ferry verify` against real servers, for every engine pair: a migrated dataset (renamed
+// schema, table and column; a table without a key; a text key that the two engines order
+// differently) verifies equal in every mode; then deliberate corruptions of the destination
+// are each found with their key, and equal values that merely print differently are not.
+// Also: the verify stage of apply, count with a `where` filter, and a killed verify that
+// resumes.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "tests/integration/servers.h"
+
+namespace ferry::testing {
+namespace {
+
+using ir::Engine;
+
+struct Pair {
+  const char* name;
+  Server (*src)();
+  Server (*dst)();
+};
+
+bool Pg(const Server& s) { return s.engine == Engine::kPostgres; }
+
+// The source: `shop.items` (every kind of value the issue names), `shop.tags` (no key, with
+// duplicate rows) and `shop.words` (a text key in mixed case, accents and punctuation).
+void CreateSource(const Server& s, const std::string& db) {
+  FreshDatabase(s, db);
+  auto c = Admin(s, db);
+  ASSERT_NE(c, nullptr);
+  std::string sch = Pg(s) ? "shop" : db;
+  std::vector<std::string> sql;
+  if (Pg(s)) {
+    sql = {"CREATE SCHEMA shop",
+           "CREATE TABLE shop.items (id int PRIMARY KEY, v int, txt varchar(20), dbl double precision, ts timestamp(6), "
+           "ch char(5), dec numeric(10,3), js jsonb, bin bytea, flag boolean, f real)",
+           "INSERT INTO shop.items SELECT g, g * 10, 'row ' || g, g / 7.0, '2024-01-01'::timestamp + g * interval "
+           "'1.000001 second', 'c' || (g % 10), g / 8.0, jsonb_build_object('n', g, 'tags', jsonb_build_array('a', g)), "
+           "decode(lpad(to_hex(g), 4, '0'), 'hex'), g % 2 = 0, g / 3.0 FROM generate_series(1, 60) g",
+           "UPDATE shop.items SET txt = '' WHERE id = 3",
+           "UPDATE shop.items SET dbl = 0.30000000000000004 WHERE id = 4",
+           "UPDATE shop.items SET ts = '2024-01-01 10:00:00.123456' WHERE id = 5",
+           "UPDATE shop.items SET txt = 'abc' WHERE id = 6",
+           "UPDATE shop.items SET dbl = 0 WHERE id = 7",
+           "UPDATE shop.items SET ch = 'ab', js = '{\"b\": 1.50, \"a\": [1e2, \"\\u00e9\"]}' WHERE id = 8",
+           "UPDATE shop.items SET txt = NULL, js = NULL, bin = NULL WHERE id = 9",
+           "CREATE TABLE shop.tags (name varchar(10), n int)",
+           "INSERT INTO shop.tags VALUES ('a', 1), ('a', 1), ('b', 2), (NULL, 3)",
+           "CREATE TABLE shop.words (w varchar(20) PRIMARY KEY, n int)"};
+  } else {
+    sql = {"CREATE TABLE " + sch + ".items (id int PRIMARY KEY, v int, txt varchar(20), dbl double, ts datetime(6), "
+           "ch char(5), `dec` decimal(10,3), js json, bin varbinary(8), flag tinyint(1), f float)",
+           "INSERT INTO " + sch + ".items SELECT seq, seq * 10, CONCAT('row ', seq), seq / 7e0, '2024-01-01' + INTERVAL "
+           "seq * 1000001 MICROSECOND, CONCAT('c', seq % 10), seq / 8, JSON_OBJECT('n', seq, 'tags', JSON_ARRAY('a', seq)), "
+           "UNHEX(LPAD(HEX(seq), 4, '0')), seq % 2 = 0, seq / 3e0 FROM seq_1_to_60",
+           "UPDATE " + sch + ".items SET txt = '' WHERE id = 3",
+           "UPDATE " + sch + ".items SET dbl = 0.30000000000000004e0 WHERE id = 4",
+           "UPDATE " + sch + ".items SET ts = '2024-01-01 10:00:00.123456' WHERE id = 5",
+           "UPDATE " + sch + ".items SET txt = 'abc' WHERE id = 6",
+           "UPDATE " + sch + ".items SET dbl = 0 WHERE id = 7",
+           "UPDATE " + sch + ".items SET ch = 'ab', js = '{\"b\": 1.50, \"a\": [1e2, \"\\\\u00e9\"]}' WHERE id = 8",
+           "UPDATE " + sch + ".items SET txt = NULL, js = NULL, bin = NULL WHERE id = 9",
+           "CREATE TABLE " + sch + ".tags (name varchar(10), n int)",
+           "INSERT INTO " + sch + ".tags VALUES ('a', 1), ('a', 1), ('b', 2), (NULL, 3)",
+           "CREATE TABLE " + sch + ".words (w varchar(20) PRIMARY KEY, n int)"};
+  }
+  // Floats at the ends of the range, which both engines print in their own ways.
+  sql.push_back("CREATE TABLE " + sch + ".floats (id int PRIMARY KEY, d " + std::string(Pg(s) ? "double precision" : "double") + ")");
+  sql.push_back("INSERT INTO " + sch +
+                ".floats VALUES (1, 1e300), (2, -1.7976931348623157e308), (3, 5e-324), (4, 2.2250738585072014e-308), "
+                "(5, 1e15), (6, 123456789012345680000), (7, 0.00001), (8, 1.5e-14), (9, -0.0001), (10, 1e34), "
+                "(11, 9.999999999999999e33), (12, 1e-13)");
+  sql.push_back("INSERT INTO " + sch +
+                ".words VALUES ('apple', 1), ('Banana', 2), ('cherry', 3), ('Äpfel', 4), ('_under', 5), ('Zebra', 6), "
+                "('zeta', 7), ('a b', 8), ('a-b', 9), ('ß', 10), ('Ω', 11), ('0zero', 12)");
+  Exec(*c, sql);
+}
+
+std::string Plan(const Pair& p, const std::string& src_db, const std::string& dst_db, const std::string& extra = "") {
+  Server src = p.src(), dst = p.dst();
+  std::string src_schema = Pg(src) ? "shop" : src_db;
+  std::string dst_schema = Pg(dst) ? "shop2" : dst_db;
+  return Endpoint("src", src, Pg(src) ? src_db : "") + Endpoint("dst", dst, Pg(dst) ? dst_db : "") +
+         "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n  workers = 2\n" + extra +
+         "  objects {\n    schema " + src_schema + " -> " + dst_schema +
+         " {\n      table items -> goods {\n        column v -> v2\n      }\n      table \"*\"\n    }\n  }\n}\n";
+}
+
+nlohmann::json Verify(const std::string& plan, int want_exit, const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {"verify", plan, "--format", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  auto r = RunFerry(args, {"FERRY_CHUNK_ROWS=10"});
+  EXPECT_EQ(r.exit, want_exit) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
+  if (j.is_discarded()) return nlohmann::json::object();
+  return j["verify"][0];
+}
+
+const nlohmann::json* Table(const nlohmann::json& report, const std::string& suffix) {
+  for (const auto& t : report["tables"]) {
+    std::string s = t["source"];
+    if (s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0) return &t;
+  }
+  ADD_FAILURE() << "no table " << suffix << " in " << report.dump();
+  static nlohmann::json none = nlohmann::json::object();
+  return &none;
+}
+
+class VerifyPairs : public ::testing::TestWithParam<Pair> {};
+
+TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
+  const Pair& p = GetParam();
+  Server src = p.src(), dst = p.dst();
+  std::string tag = p.name;
+  std::string src_db = "it_v_" + tag + "_src", dst_db = "it_v_" + tag + "_dst";
+  CreateSource(src, src_db);
+  if (Pg(dst)) FreshDatabase(dst, dst_db);
+  else {
+    auto c = Admin(dst);
+    ASSERT_NE(c, nullptr);
+    Exec(*c, {"DROP DATABASE IF EXISTS " + dst_db});
+  }
+  std::string plan = WritePlan("verify_" + tag, Plan(p, src_db, dst_db));
+  auto applied = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=10"});
+  ASSERT_EQ(applied.exit, 0) << applied.out << applied.err;
+
+  for (const char* mode : {"count", "checksum", "rows"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(plan, 0, {"--mode", mode});
+    EXPECT_EQ(report["equal"], true) << report.dump(2);
+    EXPECT_EQ(report["mode"], mode);
+    EXPECT_EQ((*Table(report, ".items"))["source_rows"], 60);
+    EXPECT_EQ((*Table(report, ".tags"))["destination_rows"], 4);
+    EXPECT_EQ((*Table(report, ".words"))["source_rows"], 12);
+    EXPECT_EQ((*Table(report, ".floats"))["equal"], true) << Table(report, ".floats")->dump(2);
+  }
+
+  // Corrupt the destination.
+  std::string goods = Pg(dst) ? "shop2.goods" : dst_db + ".goods";
+  std::string tags = Pg(dst) ? "shop2.tags" : dst_db + ".tags";
+  auto c = Admin(dst, Pg(dst) ? dst_db : "");
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {
+      "UPDATE " + goods + " SET v2 = v2 + 1 WHERE id = 1",  // a changed value
+      "DELETE FROM " + goods + " WHERE id = 2",             // a missing row
+      "INSERT INTO " + goods + " (id, v2) VALUES (1000, 5)",  // an extra row
+      "UPDATE " + goods + " SET txt = NULL WHERE id = 3",   // NULL instead of ''
+      "UPDATE " + goods + " SET dbl = 0.3 WHERE id = 4",    // a float's last digit
+      Pg(dst) ? "UPDATE " + goods + " SET ts = ts + interval '1 microsecond' WHERE id = 5"
+              : "UPDATE " + goods + " SET ts = ts + INTERVAL 1 MICROSECOND WHERE id = 5",
+      "UPDATE " + goods + " SET txt = 'abc ' WHERE id = 6",  // a trailing space
+      // Not differences: -0 where the source has 0; CHAR padding written out.
+      Pg(dst) ? "UPDATE " + goods + " SET dbl = '-0'::float8 WHERE id = 7"
+              : "UPDATE " + goods + " SET dbl = -0e0 WHERE id = 7",
+      "UPDATE " + goods + " SET ch = 'ab   ' WHERE id = 8",
+      "UPDATE " + (Pg(dst) ? std::string("shop2") : dst_db) + ".floats SET d = 1.0000000000000002e300 WHERE id = 1",
+      // One of two equal rows of the table without a key.
+      Pg(dst) ? "DELETE FROM " + tags + " WHERE ctid = (SELECT min(ctid) FROM " + tags + " WHERE name = 'a')"
+              : "DELETE FROM " + tags + " WHERE name = 'a' LIMIT 1",
+  });
+
+  for (const char* mode : {"checksum", "rows"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(plan, 1, {"--mode", mode});
+    EXPECT_EQ(report["equal"], false);
+    const nlohmann::json& items = *Table(report, ".items");
+    EXPECT_EQ(items["equal"], false);
+    EXPECT_EQ(items["differences"], 7) << items.dump(2);
+    std::map<std::string, std::pair<std::string, std::set<std::string>>> found;  // id -> kind, columns
+    for (const auto& d : items["listed"]) {
+      std::set<std::string> cols;
+      if (d.contains("columns")) {
+        for (const auto& col : d["columns"]) cols.insert(col["column"].get<std::string>());
+      }
+      found[d["key"]["id"].get<std::string>()] = {d["kind"], cols};
+    }
+    using Cols = std::set<std::string>;
+    std::map<std::string, std::pair<std::string, Cols>> want = {
+        {"1", {"differs", Cols{"v"}}},   {"2", {"missing", Cols{}}},     {"1000", {"extra", Cols{}}},
+        {"3", {"differs", Cols{"txt"}}}, {"4", {"differs", Cols{"dbl"}}}, {"5", {"differs", Cols{"ts"}}},
+        {"6", {"differs", Cols{"txt"}}},
+    };
+    EXPECT_EQ(found, want) << items.dump(2);
+    for (const auto& d : items["listed"]) {
+      if (d["key"]["id"] == "3") {
+        EXPECT_EQ(d["columns"][0]["source"], "");
+        EXPECT_TRUE(d["columns"][0]["destination"].is_null());
+      }
+      if (d["key"]["id"] == "6") {
+        EXPECT_EQ(d["columns"][0]["destination"], "abc ");
+      }
+    }
+    const nlohmann::json& t = *Table(report, ".tags");
+    EXPECT_EQ(t["differences"], 1) << t.dump(2);
+    ASSERT_EQ(t["listed"].size(), 1u);
+    EXPECT_EQ(t["listed"][0]["kind"], "missing");
+    EXPECT_EQ(t["listed"][0]["row"]["name"], "a");
+    EXPECT_EQ((*Table(report, ".words"))["equal"], true);
+    EXPECT_EQ((*Table(report, ".floats"))["differences"], 1) << Table(report, ".floats")->dump(2);
+  }
+  // The text report names the key and the column, for a person.
+  auto text = RunFerry({"verify", plan}, {"FERRY_CHUNK_ROWS=10"});
+  EXPECT_EQ(text.exit, 1);
+  EXPECT_NE(text.out.find("missing  id = '2': in the source, not in the destination"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("differs  id = '6': txt 'abc' -> 'abc '"), std::string::npos) << text.out;
+  // Counts see the missing and the extra row cancel out, and the keyless table's lost row.
+  auto counts = Verify(plan, 1, {"--mode", "count"});
+  EXPECT_EQ((*Table(counts, ".items"))["equal"], true);
+  EXPECT_EQ((*Table(counts, ".tags"))["equal"], false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Pairs, VerifyPairs,
+                         ::testing::Values(Pair{"m2m", Mariadb, MariadbPlain}, Pair{"m2p", Mariadb, Postgres},
+                                           Pair{"p2p", Postgres, PostgresPlain}, Pair{"p2m", Postgres, MariadbPlain}),
+                         [](const ::testing::TestParamInfo<Pair>& pair) { return std::string(pair.param.name); });
+
+TEST(Verify, TheVerifyStageOfApplyAndCountWithAFilter) {
+  Server src = Mariadb(), dst = Postgres();
+  CreateSource(src, "it_vs_src");
+  FreshDatabase(dst, "it_vs_dst");
+  std::string plan = WritePlan(
+      "verify_stage", Endpoint("src", src, "") + Endpoint("dst", dst, "it_vs_dst") +
+                          "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
+                          "  verify {\n    mode = checksum\n    after = full\n  }\n"
+                          "  objects {\n    schema it_vs_src {\n      table items {\n        where = \"id <= 20\"\n"
+                          "      }\n      table \"*\"\n    }\n  }\n}\n");
+  auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=10"});
+  EXPECT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("verify m (checksum, 4 tables): equal"), std::string::npos) << r.out;
+  // Only the filtered rows count.
+  auto report = Verify(plan, 0, {"--mode", "count"});
+  EXPECT_EQ((*Table(report, ".items"))["source_rows"], 20);
+  // The stage fails the apply when the data differs.
+  auto c = Admin(dst, "it_vs_dst");
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {"UPDATE it_vs_src.items SET v = 0 WHERE id = 20"});
+  auto again = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=10"});
+  EXPECT_EQ(again.exit, 1) << again.out << again.err;
+  EXPECT_NE(again.out.find("differs  id = '20': v '200' -> '0'"), std::string::npos) << again.out;
+  auto status = RunFerry({"status", plan});
+  EXPECT_NE(status.out.find("failed"), std::string::npos) << status.out;
+}
+
+TEST(Verify, AKilledVerifyResumesAndAFinishedOneIsNotReused) {
+  Server src = Postgres(), dst = MariadbPlain();
+  FreshDatabase(src, "it_vk_src");
+  auto s = Admin(src, "it_vk_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE TABLE public.t (id int PRIMARY KEY, v text)",
+            "INSERT INTO public.t SELECT g, 'v' || g FROM generate_series(1, 6000) g"});
+  {
+    auto d = Admin(dst);
+    ASSERT_NE(d, nullptr);
+    Exec(*d, {"DROP DATABASE IF EXISTS it_vk_dst"});
+  }
+  // 6,000 rows read at 1,500 a second: about 4 seconds of verify.
+  std::string plan = WritePlan("verify_kill", Endpoint("src", src, "it_vk_src") + Endpoint("dst", dst, "") +
+                                                  "migration m {\n  from = src\n  to = dst\n  workers = 1\n"
+                                                  "  throttle full {\n    rows_per_s = 1500\n  }\n"
+                                                  "  objects {\n    schema public -> it_vk_dst\n  }\n}\n");
+  auto applied = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"});
+  ASSERT_EQ(applied.exit, 0) << applied.out << applied.err;
+  pid_t pid = StartFerry({"verify", plan, "--format", "json"}, {"FERRY_CHUNK_ROWS=500"}, ScratchPath("vk.out"),
+                         ScratchPath("vk.err"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "verify ended before it was killed";
+  auto first = Verify(plan, 0, {});
+  EXPECT_EQ(first["resumed"], true) << first.dump(2);
+  EXPECT_EQ(first["equal"], true);
+  EXPECT_EQ(first["tables"][0]["source_rows"], 6000);
+  auto second = Verify(plan, 0, {});
+  EXPECT_EQ(second["resumed"], false) << "a finished verify was reused";
+}
+
+}  // namespace
+}  // namespace ferry::testing
