@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The full load beside the tools a user would pick instead, on one generated dataset, in one
 # run (compare ratios: the machine is shared and noisy). Prints wall time, rows/s, MB/s and
-# peak RSS for each, with Ferry's ratio to each peer. Figures only; nothing is asserted.
+# peak RSS for each, with Ferry's ratio to each peer, and `ferry verify` (checksum and count)
+# over the data just loaded, beside the load. Figures only; nothing is asserted.
 #
 #   bench/full_load.sh                 # ROWS=1000000 (the issue's figure is 4.5M: ROWS=4500000)
 #   WORKERS=4 ROWS=4500000 bench/full_load.sh
@@ -105,6 +106,13 @@ measure() {  # measure LABEL command…
 }
 ratio() { awk -v a="${secs[$1]}" -v b="${secs[$2]}" -v n1="$1" -v n2="$2" 'BEGIN { if (a > 0 && b > 0) printf "  %s is %.2fx the speed of %s\n", n1, b / a, n2 }'; }
 
+# Verify over the data the load just wrote: checksum and count, beside the load's time.
+verify_figures() {  # verify_figures LABEL PAIR
+  measure "ferry verify --mode checksum ($2)" "$ferry" verify "$work/$2.ferry" --mode checksum
+  measure "ferry verify --mode count ($2)" "$ferry" verify "$work/$2.ferry" --mode count
+  ratio "ferry verify --mode checksum ($2)" "ferry ($1)"
+}
+
 echo "dataset: $rows rows in 4 tables, ~$mb MB of MariaDB data; workers/threads = $workers; $(nproc) cores"
 if [[ $pairs == *" m2m "* ]]; then
 echo
@@ -112,6 +120,7 @@ echo "MariaDB -> MariaDB"
 plan "$work/m2m.ferry" maria maria
 "${m2[@]}" -e 'DROP DATABASE IF EXISTS ferry_copy; DROP DATABASE IF EXISTS ferry_meta'
 measure "ferry (MariaDB -> MariaDB)" "$ferry" apply "$work/m2m.ferry"
+verify_figures "MariaDB -> MariaDB" "m2m"
 "${m2[@]}" -e 'DROP DATABASE IF EXISTS bench'
 measure "mydumper + myloader" sh -c "mydumper -h 127.0.0.1 -P $FERRY_MARIADB_PORT -u ferry -p '$pw' -B bench -t $workers -o $work/dump >/dev/null && myloader -h 127.0.0.1 -P $FERRY_MARIADB2_PORT -u ferry -p '$pw' -B bench -t $workers -d $work/dump -o"
 files=$FERRY_SERVERS_DIR/mariadb.files
@@ -143,6 +152,7 @@ echo "PostgreSQL -> PostgreSQL"
 plan "$work/p2p.ferry" pg pg ferry_p2p
 "${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS ferry_p2p' -c 'CREATE DATABASE ferry_p2p'
 measure "ferry (PostgreSQL -> PostgreSQL)" "$ferry" apply "$work/p2p.ferry"
+verify_figures "PostgreSQL -> PostgreSQL" "p2p"
 "${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS dump_p2p' -c 'CREATE DATABASE dump_p2p'
 measure "pg_dump -Fd -Z0 -j + pg_restore -j" sh -c "rm -rf $work/pgd && pg_dump -h 127.0.0.1 -p $FERRY_PG_PORT -U postgres -Fd -Z0 -j $workers -f $work/pgd bench && pg_restore -h 127.0.0.1 -p $FERRY_PG2_PORT -U postgres -j $workers -d dump_p2p $work/pgd"
 "${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS copydb' -c 'CREATE DATABASE copydb'
@@ -160,6 +170,7 @@ echo "MariaDB -> PostgreSQL"
 plan "$work/m2p.ferry" maria pg ferry_m2p
 "${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS ferry_m2p' -c 'CREATE DATABASE ferry_m2p'
 measure "ferry (MariaDB -> PostgreSQL)" "$ferry" apply "$work/m2p.ferry"
+verify_figures "MariaDB -> PostgreSQL" "m2p"
 "${p2[@]}" -d postgres -c 'DROP DATABASE IF EXISTS loader' -c 'CREATE DATABASE loader'
 cat >"$work/pgloader.load" <<LOAD
 LOAD DATABASE FROM mysql://ferry:$pw@127.0.0.1:$FERRY_MARIADB_PORT/bench

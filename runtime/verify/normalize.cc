@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "compiler/type_pattern.h"
@@ -283,9 +282,12 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
     out.src = Time(src);
     out.dst = Time(dst);
   } else if (any(Kind::kJson) && !same_engine) {
-    out.json = true;
-    out.src = Plain(src);
-    out.dst = Plain(dst);
+    // PostgreSQL prints jsonb canonically; the MySQL side is made the same by Ferry.
+    for (Side* s : {&src, &dst}) {
+      bool my = ir::IsMysqlFamily(s->engine);
+      (s == &src ? out.src_json : out.dst_json) = my;
+      (s == &src ? out.src : out.dst) = my ? Plain(*s) : s->col + "::jsonb::text";
+    }
   } else if (any(Kind::kChar)) {
     // CHAR pads with spaces (PostgreSQL prints the pad, MySQL strips it): trailing spaces
     // are not part of the value.
@@ -304,89 +306,280 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
   return out;
 }
 
-std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source) {
-  bool my = ir::IsMysqlFamily(e);
-  std::vector<std::string> parts;
-  for (const auto& c : columns) {
-    if (c.json) continue;
-    const std::string& x = source ? c.src : c.dst;
-    if (c.fixed) parts.push_back(my ? fmt::format("COALESCE({}, 'N')", x) : fmt::format("COALESCE(({})::text, 'N')", x));
-    else if (my) parts.push_back(fmt::format("COALESCE(CONCAT(LENGTH({0}), ':', {0}), 'N')", x));
-    else parts.push_back(fmt::format("COALESCE(octet_length({0})::text || ':' || ({0}), 'N')", x));
+std::string RowPart(ir::Engine e, const CompareColumn& c, bool source) {
+  const std::string& x = source ? c.src : c.dst;
+  if (ir::IsMysqlFamily(e)) {
+    return c.fixed ? fmt::format("COALESCE({}, 'N')", x) : fmt::format("COALESCE(CONCAT(LENGTH({0}), ':', {0}), 'N')", x);
   }
-  if (parts.empty()) return "''";
-  return fmt::format("{}('|', {})", my ? "CONCAT_WS" : "concat_ws", fmt::join(parts, ", "));
+  return c.fixed ? fmt::format("COALESCE(({})::text, 'N')", x)
+                 : fmt::format("COALESCE(octet_length({0})::text || ':' || ({0}), 'N')", x);
 }
 
-std::string CanonicalNumber(std::string_view v) {
-  bool neg = !v.empty() && v[0] == '-';
-  std::string_view u = neg || (!v.empty() && v[0] == '+') ? v.substr(1) : v;
-  size_t epos = u.find_first_of("eE");
-  std::string_view m = u.substr(0, epos);
-  long exp = 0;
-  if (epos != std::string_view::npos) {
-    std::string_view x = u.substr(epos + 1);
-    if (!x.empty() && x[0] == '+') x.remove_prefix(1);
-    auto r = std::from_chars(x.data(), x.data() + x.size(), exp);
-    if (r.ec != std::errc() || r.ptr != x.data() + x.size()) return std::string(v);
+void AppendRowPart(const std::optional<std::string>& v, bool fixed, std::string* out) {
+  if (!v) {
+    out->push_back('N');
+    return;
   }
-  size_t dot = m.find('.');
-  std::string_view ip = m.substr(0, dot), fp = dot == std::string_view::npos ? "" : m.substr(dot + 1);
-  std::string d = std::string(ip) + std::string(fp);
-  if (d.empty() || d.find_first_not_of("0123456789") != std::string::npos) return std::string(v);
-  size_t lead = d.find_first_not_of('0');
-  if (lead == std::string::npos) return "0";
-  exp += static_cast<long>(ip.size()) - static_cast<long>(lead);
-  d = d.substr(lead);
-  d.erase(d.find_last_not_of('0') + 1);
-  return fmt::format("{}{}e{}", neg ? "-" : "", d, exp);
+  if (!fixed) out->append(std::to_string(v->size())).push_back(':');
+  out->append(*v);
+}
+
+std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source) {
+  std::vector<std::string> parts;
+  for (const auto& c : columns) parts.push_back(RowPart(e, c, source));
+  if (parts.empty()) return "''";
+  return fmt::format("{}('|', {})", ir::IsMysqlFamily(e) ? "CONCAT_WS" : "concat_ws", fmt::join(parts, ", "));
 }
 
 namespace {
 
-void Canonical(const nlohmann::json& j, std::string* out) {
-  switch (j.type()) {
-    case nlohmann::json::value_t::object: {
-      out->push_back('{');
-      bool first = true;
-      for (const auto& [k, v] : j.items()) {  // std::map: keys in byte order
-        if (!first) out->push_back(',');
-        first = false;
-        out->append(nlohmann::json(k).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-        out->push_back(':');
-        Canonical(v, out);
-      }
-      out->push_back('}');
-      return;
-    }
-    case nlohmann::json::value_t::array: {
-      out->push_back('[');
-      for (size_t i = 0; i < j.size(); ++i) {
-        if (i) out->push_back(',');
-        Canonical(j[i], out);
-      }
-      out->push_back(']');
-      return;
-    }
-    case nlohmann::json::value_t::number_integer: out->append(CanonicalNumber(std::to_string(j.get<int64_t>()))); return;
-    case nlohmann::json::value_t::number_unsigned: out->append(CanonicalNumber(std::to_string(j.get<uint64_t>()))); return;
-    case nlohmann::json::value_t::number_float: {
-      char buf[64];
-      auto r = std::to_chars(buf, buf + sizeof buf, j.get<double>());
-      out->append(CanonicalNumber(std::string_view(buf, static_cast<size_t>(r.ptr - buf))));
-      return;
-    }
-    default: out->append(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+// A small JSON reader that writes jsonb's text as it goes.
+class Jsonb {
+ public:
+  explicit Jsonb(std::string_view in) : in_(in) {}
+  bool Run(std::string* out) {
+    if (!Value(out)) return false;
+    Space();
+    return i_ == in_.size();
   }
-}
+
+ private:
+  void Space() {
+    while (i_ < in_.size() && (in_[i_] == ' ' || in_[i_] == '\t' || in_[i_] == '\n' || in_[i_] == '\r')) ++i_;
+  }
+  bool Literal(std::string_view word, std::string* out) {
+    if (in_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    out->append(word);
+    return true;
+  }
+  static void Utf8(uint32_t cp, std::string* s) {
+    if (cp < 0x80) s->push_back(static_cast<char>(cp));
+    else if (cp < 0x800) {
+      s->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      s->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      s->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      s->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      s->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      s->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      s->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      s->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      s->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  bool Hex4(uint32_t* v) {
+    if (i_ + 4 > in_.size()) return false;
+    *v = 0;
+    for (int k = 0; k < 4; ++k) {
+      char c = in_[i_++];
+      uint32_t d = c >= '0' && c <= '9' ? static_cast<uint32_t>(c - '0')
+                   : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? static_cast<uint32_t>((c | 0x20) - 'a' + 10) : 99;
+      if (d > 15) return false;
+      *v = *v * 16 + d;
+    }
+    return true;
+  }
+  // A string's value (escapes decoded).
+  bool String(std::string* value) {
+    if (i_ >= in_.size() || in_[i_] != '"') return false;
+    ++i_;
+    while (i_ < in_.size()) {
+      char c = in_[i_++];
+      if (c == '"') return true;
+      if (c != '\\') {
+        value->push_back(c);
+        continue;
+      }
+      if (i_ >= in_.size()) return false;
+      char e = in_[i_++];
+      switch (e) {
+        case '"': value->push_back('"'); break;
+        case '\\': value->push_back('\\'); break;
+        case '/': value->push_back('/'); break;
+        case 'b': value->push_back('\b'); break;
+        case 'f': value->push_back('\f'); break;
+        case 'n': value->push_back('\n'); break;
+        case 'r': value->push_back('\r'); break;
+        case 't': value->push_back('\t'); break;
+        case 'u': {
+          uint32_t cp;
+          if (!Hex4(&cp)) return false;
+          if (cp >= 0xD800 && cp < 0xDC00 && in_.substr(i_, 2) == "\\u") {
+            i_ += 2;
+            uint32_t lo;
+            if (!Hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF) return false;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          }
+          Utf8(cp, value);
+          break;
+        }
+        default: return false;
+      }
+    }
+    return false;
+  }
+  // As PostgreSQL's escape_json writes it.
+  static void Quoted(std::string_view v, std::string* out) {
+    out->push_back('"');
+    for (char c : v) {
+      switch (c) {
+        case '"': out->append("\\\""); break;
+        case '\\': out->append("\\\\"); break;
+        case '\b': out->append("\\b"); break;
+        case '\f': out->append("\\f"); break;
+        case '\n': out->append("\\n"); break;
+        case '\r': out->append("\\r"); break;
+        case '\t': out->append("\\t"); break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) out->append(fmt::format("\\u{:04x}", static_cast<int>(c)));
+          else out->push_back(c);
+      }
+    }
+    out->push_back('"');
+  }
+  // A number as numeric prints it: positional, with the scale the literal gave (less the exponent).
+  bool Number(std::string* out) {
+    size_t start = i_;
+    bool neg = in_[i_] == '-';
+    if (neg) ++i_;
+    size_t a = i_;
+    while (i_ < in_.size() && in_[i_] >= '0' && in_[i_] <= '9') ++i_;
+    std::string_view ip = in_.substr(a, i_ - a), fp;
+    if (ip.empty()) return false;
+    if (i_ < in_.size() && in_[i_] == '.') {
+      size_t b = ++i_;
+      while (i_ < in_.size() && in_[i_] >= '0' && in_[i_] <= '9') ++i_;
+      fp = in_.substr(b, i_ - b);
+      if (fp.empty()) return false;
+    }
+    long exp = 0;
+    if (i_ < in_.size() && (in_[i_] == 'e' || in_[i_] == 'E')) {
+      ++i_;
+      bool eneg = i_ < in_.size() && in_[i_] == '-';
+      if (i_ < in_.size() && (in_[i_] == '-' || in_[i_] == '+')) ++i_;
+      size_t b = i_;
+      while (i_ < in_.size() && in_[i_] >= '0' && in_[i_] <= '9' && i_ - b < 6) exp = exp * 10 + (in_[i_++] - '0');
+      if (i_ == b) return false;
+      if (eneg) exp = -exp;
+    }
+    (void)start;
+    std::string digits = std::string(ip) + std::string(fp);
+    long point = static_cast<long>(ip.size()) + exp;  // digits before the decimal point
+    long scale = std::max<long>(0, static_cast<long>(fp.size()) - exp);
+    std::string whole, frac;
+    if (point <= 0) {
+      whole = "0";
+      frac = std::string(static_cast<size_t>(-point), '0') + digits;
+    } else if (static_cast<size_t>(point) >= digits.size()) {
+      whole = digits + std::string(static_cast<size_t>(point) - digits.size(), '0');
+    } else {
+      whole = digits.substr(0, static_cast<size_t>(point));
+      frac = digits.substr(static_cast<size_t>(point));
+    }
+    frac.resize(static_cast<size_t>(scale), '0');
+    size_t nz = whole.find_first_not_of('0');
+    whole = nz == std::string::npos ? "0" : whole.substr(nz);
+    bool zero = whole == "0" && frac.find_first_not_of('0') == std::string::npos;
+    if (neg && !zero) out->push_back('-');
+    out->append(whole);
+    if (!frac.empty()) out->append(".").append(frac);
+    return true;
+  }
+  bool Value(std::string* out) {
+    if (++depth_ > 1000) return false;
+    Space();
+    if (i_ >= in_.size()) return false;
+    bool ok;
+    char c = in_[i_];
+    if (c == '{') ok = Object(out);
+    else if (c == '[') ok = Array(out);
+    else if (c == '"') {
+      std::string v;
+      ok = String(&v);
+      if (ok) Quoted(v, out);
+    } else if (c == 't') ok = Literal("true", out);
+    else if (c == 'f') ok = Literal("false", out);
+    else if (c == 'n') ok = Literal("null", out);
+    else ok = Number(out);
+    --depth_;
+    return ok;
+  }
+  bool Array(std::string* out) {
+    ++i_;
+    out->push_back('[');
+    Space();
+    if (i_ < in_.size() && in_[i_] == ']') {
+      ++i_;
+      out->push_back(']');
+      return true;
+    }
+    for (bool first = true;; first = false) {
+      if (!first) out->append(", ");
+      if (!Value(out)) return false;
+      Space();
+      if (i_ >= in_.size()) return false;
+      if (in_[i_] == ']') {
+        ++i_;
+        out->push_back(']');
+        return true;
+      }
+      if (in_[i_++] != ',') return false;
+    }
+  }
+  bool Object(std::string* out) {
+    ++i_;
+    std::vector<std::pair<std::string, std::string>> members;  // key, value as jsonb text
+    Space();
+    if (i_ < in_.size() && in_[i_] == '}') {
+      ++i_;
+      out->append("{}");
+      return true;
+    }
+    while (true) {
+      Space();
+      std::string key, value;
+      if (!String(&key)) return false;
+      Space();
+      if (i_ >= in_.size() || in_[i_++] != ':') return false;
+      if (!Value(&value)) return false;
+      members.emplace_back(std::move(key), std::move(value));
+      Space();
+      if (i_ >= in_.size()) return false;
+      if (in_[i_] == '}') {
+        ++i_;
+        break;
+      }
+      if (in_[i_++] != ',') return false;
+    }
+    // jsonb's order: shorter keys first, then bytes; of equal keys the last one stays.
+    std::stable_sort(members.begin(), members.end(), [](const auto& x, const auto& y) {
+      return x.first.size() != y.first.size() ? x.first.size() < y.first.size() : x.first < y.first;
+    });
+    out->push_back('{');
+    bool first = true;
+    for (size_t k = 0; k < members.size(); ++k) {
+      if (k + 1 < members.size() && members[k + 1].first == members[k].first) continue;
+      if (!first) out->append(", ");
+      first = false;
+      Quoted(members[k].first, out);
+      out->append(": ").append(members[k].second);
+    }
+    out->push_back('}');
+    return true;
+  }
+
+  std::string_view in_;
+  size_t i_ = 0;
+  int depth_ = 0;
+};
 
 }  // namespace
 
-std::string CanonicalJson(std::string_view text) {
-  nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
-  if (j.is_discarded()) return "invalid json: " + std::string(text);
+std::string JsonbText(std::string_view text) {
   std::string out;
-  Canonical(j, &out);
+  if (!Jsonb(text).Run(&out)) return "invalid json: " + std::string(text);
   return out;
 }
 

@@ -7,7 +7,7 @@
 // differ; floats as their shortest round-trip digits (the value, not an engine's print form;
 // -0 is 0); timestamps in UTC with the larger of the two precisions; CHAR values without
 // their trailing pad; SET members as "a,b"; binary as hex; JSON across engines by Ferry after
-// reading (CanonicalJson), since no SQL both engines have orders keys the same way. Where the
+// reading (JsonbText), since no SQL of MySQL orders keys as jsonb does. Where the
 // two sides have the same engine and type, a column is read as it is.
 //
 // A row's canonical text (RowText) joins its columns so that no two different rows give the
@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -26,24 +27,27 @@ namespace ferry::runtime {
 struct CompareColumn {
   std::string name;      // the source column, as reports name it
   std::string src, dst;  // each side's SQL for the canonical text (NULL stays NULL)
-  bool json = false;     // read as it is and made canonical by Ferry (CanonicalJson)
+  // JSON across engines: PostgreSQL prints jsonb canonically (`c::jsonb::text`); the MySQL
+  // side's text is made the same by Ferry after reading (JsonbText). Which side that is:
+  bool src_json = false, dst_json = false;
   bool fixed = false;    // the canonical text is a number, date or hex: never holds '|'
 };
 
 CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
 
-// The SQL (engine e) of a row's canonical text over the given columns' expressions (the
-// src or dst side of each); columns with json set are left out (Ferry adds them).
+// One column's part of the row text (SQL, engine e): `N` for NULL, else the canonical text,
+// prefixed by its length unless fixed. RowPart(text) is the same done by Ferry.
+std::string RowPart(ir::Engine e, const CompareColumn& column, bool source);
+void AppendRowPart(const std::optional<std::string>& text, bool fixed, std::string* out);
+
+// The SQL (engine e) of a row's canonical text: its columns' parts joined by '|'. Only for a
+// side without columns Ferry makes canonical (src_json / dst_json).
 std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source);
 
-// JSON with object keys sorted, no insignificant space, strings re-escaped the one way and
-// numbers as CanonicalNumber: equal documents give equal text, whichever engine printed them.
-// Text that is not JSON is returned marked as such, so that it still compares as text.
-std::string CanonicalJson(std::string_view text);
-
-// A decimal number's value as shortest digits and exponent ("1e2" and "100.0" are "1e3"
-// read as 0.1 × 10^3, printed "1e3"): sign, significant digits, 'e', exponent. Text that is
-// not a number is returned as it is.
-std::string CanonicalNumber(std::string_view text);
+// JSON text as PostgreSQL prints it as jsonb: object keys ordered by length then bytes (the
+// last of duplicate keys kept), ", " and ": " between items, strings escaped as jsonb does,
+// numbers as numeric prints them (1e2 is 100, 1.50 stays 1.50). Text that is not JSON is
+// returned marked as such, so that it still compares as text.
+std::string JsonbText(std::string_view json);
 
 }  // namespace ferry::runtime

@@ -89,7 +89,9 @@ struct TablePlan {
   std::string name;  // source schema.table
   std::vector<CompareColumn> columns;
   std::vector<size_t> key;  // indexes into columns; empty: compared as a multiset
-  bool client = false;      // a column is made canonical by Ferry (JSON across engines)
+  // A side with columns Ferry makes canonical (JSON read from MySQL): its rows are hashed by
+  // Ferry, the same way the other side's database does.
+  bool src_client = false, dst_client = false;
   std::string src_from, dst_from;
   std::string src_row, dst_row;  // the row's canonical text (SQL)
   std::string src_key, dst_key;  // the key's canonical text (SQL), or the row's when keyless
@@ -208,7 +210,8 @@ class Verifier {
     for (const auto& c : t.columns) {
       if (dst->FindColumn(c.name) == nullptr) missing.push_back(c.name);
       p.columns.push_back(PlanCompare(from, to, c, zero_dates));
-      p.client |= p.columns.back().json;
+      p.src_client |= p.columns.back().src_json;
+      p.dst_client |= p.columns.back().dst_json;
     }
     if (!missing.empty()) {
       p.problem = fmt::format("the destination table {}.{} has no column {}", t.dst_schema, t.dst_table,
@@ -233,8 +236,15 @@ class Verifier {
     }
     p.src_row = RowText(from, p.columns, true);
     p.dst_row = RowText(to, p.columns, false);
-    p.src_key = key != nullptr ? RowText(from, key_columns, true) : p.src_row;
-    p.dst_key = key != nullptr ? RowText(to, key_columns, false) : p.dst_row;
+    if (key == nullptr) {
+      // Without a key, rows are grouped by their whole text, but for the columns Ferry makes
+      // canonical (their SQL text differs between the sides).
+      for (const auto& c : p.columns) {
+        if (!c.src_json && !c.dst_json) key_columns.push_back(c);
+      }
+    }
+    p.src_key = RowText(from, key_columns, true);
+    p.dst_key = RowText(to, key_columns, false);
     if (key == nullptr) return;
     // Key ranges select the same rows on both sides when both order the key the same way:
     // the same engine and key types, or a leading integer column.
@@ -498,7 +508,7 @@ class Verifier {
 
   std::string PrefixCondition(ir::Engine e, const std::string& key_text, const std::string& prefix) {
     if (prefix.empty()) return "";
-    return fmt::format(" AND {} LIKE '{}%'", KeyHash(e, key_text), prefix);  // hex digits only
+    return fmt::format(" AND {} LIKE {}", KeyHash(e, key_text), QuoteLiteral(e, prefix + "%"));
   }
 
   // The 64-bit hash of a row's canonical text, in SQL: SHA-256 across engines; PostgreSQL's
@@ -507,10 +517,6 @@ class Verifier {
     if (ir::IsMysqlFamily(e)) return fmt::format("CAST(CONV(LEFT(SHA2({}, 256), 16), 16, 10) AS UNSIGNED)", row);
     if (same_engine) return fmt::format("hashtextextended({} COLLATE \"C\", 0)", row);
     return fmt::format("('x' || left(encode(sha256(convert_to({}, 'UTF8')), 'hex'), 16))::bit(64)::bigint", row);
-  }
-  std::string RowHex(ir::Engine e, const std::string& row) {
-    if (ir::IsMysqlFamily(e)) return fmt::format("LEFT(SHA2({}, 256), 16)", row);
-    return fmt::format("left(encode(sha256(convert_to({}, 'UTF8')), 'hex'), 16)", row);
   }
 
   // Each side's parts (rows and hash sum) by the first `digits` hex digits of the key hash,
@@ -529,7 +535,7 @@ class Verifier {
         std::map<std::string, Part>* out = source ? a : b;
         if (source) qps_.Take(1);
         int64_t rows = 0;
-        if (!t.client) {
+        if (!(source ? t.src_client : t.dst_client)) {
           std::string sql = fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {}{}", bucket,
                                         RowHash(e, row, t.same_engine), from, where, digits == 0 ? "" : " GROUP BY 1");
           auto q = c.Query(sql);
@@ -541,26 +547,28 @@ class Verifier {
             rows += part.rows;
           }
         } else {
-          // JSON across engines: each row's hash is finished here, over the JSON made canonical.
-          std::string cols;
+          // The row text the other side's database hashes, finished here: each column's part
+          // as that SQL writes it, the JSON ones made canonical first. SHA-256, as there.
+          std::vector<std::string> parts;
           for (const auto& col : t.columns) {
-            if (col.json) cols += ", " + (source ? col.src : col.dst);
+            parts.push_back((source ? col.src_json : col.dst_json) ? (source ? col.src : col.dst) : RowPart(e, col, source));
           }
-          auto cur = c.OpenCursor(fmt::format("SELECT {}, {}{} FROM {} WHERE {}", bucket, RowHex(e, row), cols, from, where), true);
+          auto cur = c.OpenCursor(fmt::format("SELECT {}, {} FROM {} WHERE {}", bucket, fmt::join(parts, ", "), from, where), true);
           if (!cur.ok()) return cur.status();
           std::string text;
           while (true) {
             auto more = (*cur)->Next();
             if (!more.ok()) return more.status();
             if (!*more) break;
-            auto v = (*cur)->Get(1);
-            text.assign(v ? *v : "");
-            text.push_back('|');
-            size_t i = 2;
-            for (const auto& col : t.columns) {
-              if (!col.json) continue;
-              auto j = (*cur)->Get(i++);
-              AppendField(j ? Text(CanonicalJson(*j)) : Text(), &text);
+            text.clear();
+            for (size_t i = 0; i < t.columns.size(); ++i) {
+              if (i) text.push_back('|');
+              auto v = (*cur)->Get(i + 1);
+              if (source ? t.columns[i].src_json : t.columns[i].dst_json) {
+                AppendRowPart(v ? Text(JsonbText(*v)) : Text(), false, &text);
+              } else {
+                text.append(v ? *v : std::string_view("N"));
+              }
             }
             auto bk = (*cur)->Get(0);
             Part& part = (*out)[bk ? std::string(*bk) : ""];
@@ -586,7 +594,7 @@ class Verifier {
   // One side's rows in key-hash order; rows of one hash are read as a group.
   class Reader {
    public:
-    Reader(std::unique_ptr<RowCursor> c, const TablePlan& t) : cur_(std::move(c)), t_(t) {}
+    Reader(std::unique_ptr<RowCursor> c, const TablePlan& t, bool source) : cur_(std::move(c)), t_(t), source_(source) {}
     Status Start() { return Advance(); }
     bool done() const { return done_; }
     const std::string& hash() const { return hash_; }
@@ -599,7 +607,8 @@ class Verifier {
         for (size_t i = 0; i < t_.columns.size(); ++i) {
           auto v = cur_->Get(i + 1);
           if (v) *bytes += static_cast<int64_t>(v->size());
-          row.push_back(!v ? Text() : t_.columns[i].json ? Text(CanonicalJson(*v)) : Text(std::string(*v)));
+          bool json = source_ ? t_.columns[i].src_json : t_.columns[i].dst_json;
+          row.push_back(!v ? Text() : json ? Text(JsonbText(*v)) : Text(std::string(*v)));
         }
         rows.push_back(std::move(row));
         FERRY_RETURN_IF_ERROR(Advance());
@@ -620,6 +629,7 @@ class Verifier {
     }
     std::unique_ptr<RowCursor> cur_;
     const TablePlan& t_;
+    bool source_;
     bool done_ = false;
     std::string hash_;
   };
@@ -717,7 +727,7 @@ class Verifier {
     if (!ca.ok()) return ca.status();
     auto cb = dst.OpenCursor(LeafSql(t, p, prefix, false, dst.engine()), true);
     if (!cb.ok()) return cb.status();
-    Reader a(std::move(ca).value(), t), b(std::move(cb).value(), t);
+    Reader a(std::move(ca).value(), t, true), b(std::move(cb).value(), t, false);
     FERRY_RETURN_IF_ERROR(a.Start());
     FERRY_RETURN_IF_ERROR(b.Start());
     int64_t bytes = 0, ignored = 0;

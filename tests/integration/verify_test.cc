@@ -158,6 +158,7 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
       Pg(dst) ? "UPDATE " + goods + " SET ts = ts + interval '1 microsecond' WHERE id = 5"
               : "UPDATE " + goods + " SET ts = ts + INTERVAL 1 MICROSECOND WHERE id = 5",
       "UPDATE " + goods + " SET txt = 'abc ' WHERE id = 6",  // a trailing space
+      "UPDATE " + goods + " SET js = '{\"n\": 99}' WHERE id = 10",  // a JSON document
       // Not differences: -0 where the source has 0; CHAR padding written out.
       Pg(dst) ? "UPDATE " + goods + " SET dbl = '-0'::float8 WHERE id = 7"
               : "UPDATE " + goods + " SET dbl = -0e0 WHERE id = 7",
@@ -174,7 +175,7 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
     EXPECT_EQ(report["equal"], false);
     const nlohmann::json& items = *Table(report, ".items");
     EXPECT_EQ(items["equal"], false);
-    EXPECT_EQ(items["differences"], 7) << items.dump(2);
+    EXPECT_EQ(items["differences"], 8) << items.dump(2);
     std::map<std::string, std::pair<std::string, std::set<std::string>>> found;  // id -> kind, columns
     for (const auto& d : items["listed"]) {
       std::set<std::string> cols;
@@ -187,7 +188,7 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
     std::map<std::string, std::pair<std::string, Cols>> want = {
         {"1", {"differs", Cols{"v"}}},   {"2", {"missing", Cols{}}},     {"1000", {"extra", Cols{}}},
         {"3", {"differs", Cols{"txt"}}}, {"4", {"differs", Cols{"dbl"}}}, {"5", {"differs", Cols{"ts"}}},
-        {"6", {"differs", Cols{"txt"}}},
+        {"6", {"differs", Cols{"txt"}}}, {"10", {"differs", Cols{"js"}}},
     };
     EXPECT_EQ(found, want) << items.dump(2);
     for (const auto& d : items["listed"]) {
