@@ -404,7 +404,13 @@ int Apply(const RunOptions& o) {
         PrintSideErrors(*fresh);
         return fail("verify", runtime::Status(runtime::Code::kUnavailable, "verify could not read both catalogs"));
       }
-      int code = RunVerifyAndReport(*fresh, o, m->verify->mode, nullptr);
+      nlohmann::json reports = nlohmann::json::array();
+      int code = RunVerifyAndReport(*fresh, o, m->verify->mode, o.format == "json" ? &reports : nullptr);
+      if (o.format == "json" && !reports.empty()) {
+        // One more JSON line among the progress lines.
+        fmt::print("{}\n", nlohmann::json{{"event", "verify_done"}, {"migration", m->name}, {"report", reports[0]}}.dump(
+                                -1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
       if (code == kExitRuntime) return fail("verify", runtime::Status(runtime::Code::kInternal, "verify failed"));
       if (code == kExitProblem) {
         fail("verify", runtime::Status(runtime::Code::kFailedPrecondition,
