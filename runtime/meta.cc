@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "runtime/sql.h"
 
@@ -193,7 +194,12 @@ StatusOr<std::vector<ChunkRecord>> ReadChunks(Connection& dst, const std::string
   return out;
 }
 
-Status PlanChunks(Connection& dst, const std::string& migration, const std::vector<ChunkRecord>& chunks) {
+namespace {
+
+// Inserts planned chunks, all pending, in one transaction (the load's and verify's tables).
+Status InsertPendingChunks(Connection& dst, const std::string& table, const std::vector<ChunkRecord>& chunks,
+                           const std::function<std::string(const ChunkRecord&)>& key, const std::string& migration,
+                           const char* what) {
   ir::Engine e = dst.engine();
   FERRY_RETURN_IF_ERROR(dst.Begin());
   for (size_t first = 0; first < chunks.size(); first += 500) {
@@ -201,18 +207,25 @@ Status PlanChunks(Connection& dst, const std::string& migration, const std::vect
     for (size_t i = first; i < std::min(chunks.size(), first + 500); ++i) {
       const ChunkRecord& c = chunks[i];
       if (!values.empty()) values += ", ";
-      values += fmt::format("({}, {}, {}, {}, {}, {}, 'pending')", QuoteLiteral(e, ChunkKey(migration, c.table, c.no)),
-                            QuoteLiteral(e, migration), QuoteLiteral(e, c.table), c.no, QuoteLiteral(e, c.lo),
-                            QuoteLiteral(e, c.hi));
+      values += fmt::format("({}, {}, {}, {}, {}, {}, 'pending')", QuoteLiteral(e, key(c)), QuoteLiteral(e, migration),
+                            QuoteLiteral(e, c.table), c.no, QuoteLiteral(e, c.lo), QuoteLiteral(e, c.hi));
     }
     Status st = dst.Execute(fmt::format("INSERT INTO {} (chunk_key, migration, src_table, chunk_no, lo, hi, state) VALUES {}",
-                                        QuoteName(e, kMetaSchema, "chunks"), values));
+                                        QuoteName(e, kMetaSchema, table), values));
     if (!st.ok()) {
       (void)dst.Rollback();
-      return st.Prefix("planning the load's chunks in ferry_meta");
+      return st.Prefix(what);
     }
   }
   return dst.Commit();
+}
+
+}  // namespace
+
+Status PlanChunks(Connection& dst, const std::string& migration, const std::vector<ChunkRecord>& chunks) {
+  return InsertPendingChunks(
+      dst, "chunks", chunks, [&](const ChunkRecord& c) { return ChunkKey(migration, c.table, c.no); }, migration,
+      "planning the load's chunks in ferry_meta");
 }
 
 StatusOr<bool> ChunkDone(Connection& dst, const std::string& migration, const ChunkRecord& c) {
@@ -400,26 +413,9 @@ StatusOr<std::vector<VerifyChunk>> ReadVerifyChunks(Connection& dst, const std::
 }
 
 Status PlanVerifyChunks(Connection& dst, const std::string& migration, const std::vector<ChunkRecord>& chunks) {
-  ir::Engine e = dst.engine();
-  FERRY_RETURN_IF_ERROR(dst.Begin());
-  for (size_t first = 0; first < chunks.size(); first += 500) {
-    std::string values;
-    for (size_t i = first; i < std::min(chunks.size(), first + 500); ++i) {
-      const ChunkRecord& c = chunks[i];
-      if (!values.empty()) values += ", ";
-      values += fmt::format("({}, {}, {}, {}, {}, {}, 'pending')",
-                            QuoteLiteral(e, VerifyChunkKey(migration, c.table, c.no)), QuoteLiteral(e, migration),
-                            QuoteLiteral(e, c.table), c.no, QuoteLiteral(e, c.lo), QuoteLiteral(e, c.hi));
-    }
-    Status st = dst.Execute(fmt::format(
-        "INSERT INTO {} (chunk_key, migration, src_table, chunk_no, lo, hi, state) VALUES {}",
-        QuoteName(e, kMetaSchema, "verify_chunks"), values));
-    if (!st.ok()) {
-      (void)dst.Rollback();
-      return st.Prefix("planning the verify chunks in ferry_meta");
-    }
-  }
-  return dst.Commit();
+  return InsertPendingChunks(
+      dst, "verify_chunks", chunks, [&](const ChunkRecord& c) { return VerifyChunkKey(migration, c.table, c.no); },
+      migration, "planning the verify chunks in ferry_meta");
 }
 
 Status RecordVerifyChunk(Connection& dst, const std::string& migration, const VerifyChunk& c) {

@@ -51,11 +51,7 @@ class Loader {
       : ctx_(ctx),
         m_(*ctx.migration),
         opt_(opt),
-        qps_(m_.throttle_full ? m_.throttle_full->source_qps : std::nullopt),
-        rows_per_s_(m_.throttle_full ? m_.throttle_full->rows_per_s : std::nullopt),
-        bytes_per_s_(m_.throttle_full && m_.throttle_full->mb_per_s
-                         ? std::optional<double>(*m_.throttle_full->mb_per_s * 1024 * 1024)
-                         : std::nullopt) {}
+        throttle_(m_.throttle_full) {}
 
   Status Run() {
     auto dst_opts = OptionsFor(*ctx_.destination.endpoint);
@@ -265,19 +261,15 @@ class Loader {
       }
       if (st.ok()) st = CopyChunk(w, *src, *dst);
       if (st.ok()) return st;
-      bool connection = st.code() == Code::kUnavailable;
-      bool transient = connection || st.code() == Code::kAborted;
-      int64_t window = connection ? m_.retry.connection_ms : m_.retry.other_ms;
-      auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
-      if (!transient || spent >= window || Stopping()) return Named(st, *w.job->mapping, &w.chunk);
+      auto delay = RetryDelayMs(st, m_.retry, began, &attempt);
+      if (!delay || Stopping()) return Named(st, *w.job->mapping, &w.chunk);
       // A lost connection is not reused; the chunk's transaction died with it.
-      if (connection) {
+      if (st.code() == Code::kUnavailable) {
         src.reset();
         dst.reset();
         lost = true;
       }
-      int64_t backoff = std::min<int64_t>(30000, 500LL << std::min(attempt++, 6));
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(backoff, window - spent)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
     }
   }
 
@@ -313,8 +305,8 @@ class Loader {
       }
       rows += n;
       bytes += static_cast<int64_t>(out->size() - start);
-      loader_.rows_per_s_.Take(static_cast<double>(n));
-      loader_.bytes_per_s_.Take(static_cast<double>(out->size() - start));
+      loader_.throttle_.rows.Take(static_cast<double>(n));
+      loader_.throttle_.bytes.Take(static_cast<double>(out->size() - start));
       return out->size() > start;
     }
 
@@ -342,8 +334,8 @@ class Loader {
       int64_t n = std::count(out->begin() + static_cast<std::ptrdiff_t>(start), out->end(), '\n');
       rows += n;
       bytes += static_cast<int64_t>(out->size() - start);
-      loader_.rows_per_s_.Take(static_cast<double>(n));
-      loader_.bytes_per_s_.Take(static_cast<double>(out->size() - start));
+      loader_.throttle_.rows.Take(static_cast<double>(n));
+      loader_.throttle_.bytes.Take(static_cast<double>(out->size() - start));
       return true;
     }
 
@@ -364,7 +356,7 @@ class Loader {
     // A throttled read is buffered: a streamed one would keep the source server waiting on us.
     const bool stream = !m_.throttle_full || (!m_.throttle_full->rows_per_s && !m_.throttle_full->mb_per_s);
 
-    qps_.Take(1);
+    throttle_.qps.Take(1);
     std::unique_ptr<RowCursor> cursor;
     std::unique_ptr<ByteSource> copy_out;
     std::unique_ptr<RowEncoder> encoder;
@@ -513,7 +505,7 @@ class Loader {
   bool stopped_ = false;
   Status error_;
   Clock::time_point start_ = Clock::now();
-  TokenBucket qps_, rows_per_s_, bytes_per_s_;
+  FullThrottle throttle_;
   std::atomic<bool> load_data_{true};  // the MySQL-family destination takes LOAD DATA LOCAL
 };
 

@@ -40,9 +40,13 @@ std::string Sha256Hex(std::string_view data, size_t hex_digits) {
   return HexDigits(std::string_view(reinterpret_cast<const char*>(md), n)).substr(0, hex_digits);
 }
 
-uint64_t HexToU64(std::string_view h) {
+// The first 64 bits of the SHA-256, big-endian: what the databases' row hash takes.
+uint64_t Sha256First64(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
   uint64_t v = 0;
-  for (char c : h.substr(0, 16)) v = v * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  for (int i = 0; i < 8; ++i) v = v << 8 | md[i];
   return v;
 }
 
@@ -152,11 +156,7 @@ class Verifier {
       : ctx_(ctx),
         m_(*ctx.migration),
         opt_(o),
-        qps_(m_.throttle_full ? m_.throttle_full->source_qps : std::nullopt),
-        rows_per_s_(m_.throttle_full ? m_.throttle_full->rows_per_s : std::nullopt),
-        bytes_per_s_(m_.throttle_full && m_.throttle_full->mb_per_s
-                         ? std::optional<double>(*m_.throttle_full->mb_per_s * 1024 * 1024)
-                         : std::nullopt) {}
+        throttle_(m_.throttle_full) {}
 
   StatusOr<VerifyReport> Run() {
     start_ = Clock::now();
@@ -301,7 +301,7 @@ class Verifier {
             src = std::move(c).value();
             FERRY_RETURN_IF_ERROR(src->SetReadOnly());
           }
-          qps_.Take(1);
+          throttle_.qps.Take(1);
           auto r = PlanTableChunks(*src, *t.source, ChunkRows(*t.source) * 4, !p->same_engine);
           if (!r.ok()) return Named(r.status(), *p, nullptr);
           planned = std::move(r).value();
@@ -402,18 +402,14 @@ class Verifier {
         st = RecordVerifyChunk(*meta, ctx_.migration_key, v);
         if (st.ok()) return st;
       }
-      bool connection = st.code() == Code::kUnavailable;
-      bool transient = connection || st.code() == Code::kAborted;
-      int64_t window = connection ? m_.retry.connection_ms : m_.retry.other_ms;
-      auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - began).count();
-      if (!transient || spent >= window || Stopping()) return Named(st, *w.table, &w.chunk.range);
-      if (connection) {
+      auto delay = RetryDelayMs(st, m_.retry, began, &attempt);
+      if (!delay || Stopping()) return Named(st, *w.table, &w.chunk.range);
+      if (st.code() == Code::kUnavailable) {  // a lost connection is not reused
         src.reset();
         dst.reset();
         meta.reset();
       }
-      int64_t backoff = std::min<int64_t>(30000, 500LL << std::min(attempt++, 6));
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(backoff, window - spent)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
     }
   }
 
@@ -453,11 +449,11 @@ class Verifier {
     if (opt_.mode == ir::VerifyMode::kCount) {
       auto count = [this](Connection* c, const std::string& from, const std::string& pred, int64_t* out, bool source) {
         return [c, from, pred, out, source, this]() -> Status {
-          if (source) qps_.Take(1);
+          if (source) throttle_.qps.Take(1);
           auto q = c->Query(fmt::format("SELECT COUNT(*) FROM {} WHERE {}", from, pred));
           if (!q.ok()) return q.status();
           *out = std::stoll(q->rows[0][0].value_or("0"));
-          if (source) rows_per_s_.Take(static_cast<double>(*out));
+          if (source) throttle_.rows.Take(static_cast<double>(*out));
           return Status::Ok();
         };
       };
@@ -533,7 +529,7 @@ class Verifier {
         std::string where = (source ? p.src : p.dst) + PrefixCondition(e, key, prefix);
         std::string from = source ? t.src_from : t.dst_from;
         std::map<std::string, Part>* out = source ? a : b;
-        if (source) qps_.Take(1);
+        if (source) throttle_.qps.Take(1);
         int64_t rows = 0;
         if (!(source ? t.src_client : t.dst_client)) {
           std::string sql = fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {}{}", bucket,
@@ -573,13 +569,13 @@ class Verifier {
             auto bk = (*cur)->Get(0);
             Part& part = (*out)[bk ? std::string(*bk) : ""];
             ++part.rows;
-            part.sum += HexToU64(Sha256Hex(text, 16));
+            part.sum += Sha256First64(text);
             ++rows;
           }
         }
         if (source) {
-          rows_per_s_.Take(static_cast<double>(rows));
-          bytes_per_s_.Take(static_cast<double>(rows) * t.row_bytes);
+          throttle_.rows.Take(static_cast<double>(rows));
+          throttle_.bytes.Take(static_cast<double>(rows) * t.row_bytes);
         }
         (*out)[""];  // an empty chunk is a part of 0 rows
         return Status::Ok();
@@ -722,7 +718,7 @@ class Verifier {
 
   Status Leaf(const TablePlan& t, const Preds& p, const std::string& prefix, Connection& src, Connection& dst,
               ChunkResult* r) {
-    qps_.Take(1);
+    throttle_.qps.Take(1);
     auto ca = src.OpenCursor(LeafSql(t, p, prefix, true, src.engine()), true);
     if (!ca.ok()) return ca.status();
     auto cb = dst.OpenCursor(LeafSql(t, p, prefix, false, dst.engine()), true);
@@ -742,8 +738,8 @@ class Verifier {
         if (!g.ok()) return g.status();
         ga = std::move(g).value();
         r->src_rows += static_cast<int64_t>(ga.size());
-        rows_per_s_.Take(static_cast<double>(ga.size()));
-        bytes_per_s_.Take(static_cast<double>(bytes - before));
+        throttle_.rows.Take(static_cast<double>(ga.size()));
+        throttle_.bytes.Take(static_cast<double>(bytes - before));
       }
       if (take_b) {
         auto g = b.Group(&ignored);
@@ -859,7 +855,7 @@ class Verifier {
   bool finished_ = false, stopped_ = false;
   Status error_;
   Clock::time_point start_ = Clock::now();
-  TokenBucket qps_, rows_per_s_, bytes_per_s_;
+  FullThrottle throttle_;
 };
 
 std::string Shown(const Text& t) { return t ? "'" + *t + "'" : "NULL"; }
