@@ -384,7 +384,11 @@ TEST(LoadResume, LeaseRefusesASecondApplyAndSigintStopsCleanly) {
   auto d = Admin(dst);
   ASSERT_NE(d, nullptr);
   Exec(*d, {"DROP DATABASE IF EXISTS it_lease_dst"});
-  std::string plan = WritePlan("lease", LoadPlan(src, "", "it_lease_src", dst, "", "it_lease_dst"));
+  // Throttled to 20,000 rows a second, so that the load is still running when SIGINT comes,
+  // however fast the machine (it once finished first under CI).
+  std::string text = LoadPlan(src, "", "it_lease_src", dst, "", "it_lease_dst");
+  text.replace(text.find("  workers = 3\n"), 14, "  workers = 3\n  throttle full {\n    rows_per_s = 20000\n  }\n");
+  std::string plan = WritePlan("lease", text);
   std::vector<std::string> env = {"FERRY_CHUNK_ROWS=1000"};
   pid_t first = StartFerry({"apply", plan}, env);
   // Wait until the first one holds the lease and loads.
