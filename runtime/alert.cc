@@ -1,6 +1,6 @@
 #include "runtime/alert.h"
 
-#include <curl/curl.h>
+#include "runtime/http.h"
 
 #include <nlohmann/json.hpp>
 
@@ -12,22 +12,11 @@ Status SendFailureAlert(const ir::Migration& m, const FailureReport& r) {
                          {"stage", r.stage},            {"error", r.error}, {"tag", m.tag}};
   if (!r.table.empty()) body["table"] = r.table;
   std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  CURL* curl = curl_easy_init();
-  if (curl == nullptr) return Status(Code::kResourceExhausted, "cannot start an HTTP client for the alert");
-  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-  curl_easy_setopt(curl, CURLOPT_URL, m.alert->webhook.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(text.size()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-  CURLcode rc = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) {
-    return Status(Code::kUnavailable, std::string("the alert webhook (") + m.alert->origin.loc +
-                                          ") did not take the message: " + curl_easy_strerror(rc));
+  auto sent = HttpPost(m.alert->webhook, "application/json", text, 10, "the alert webhook (" + m.alert->origin.loc + ")");
+  if (!sent.ok()) return sent.status();
+  if (sent->status >= 400) {
+    return Status(Code::kUnavailable, "the alert webhook (" + m.alert->origin.loc + ") did not take the message: HTTP " +
+                                          std::to_string(sent->status));
   }
   return Status::Ok();
 }
