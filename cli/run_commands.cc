@@ -321,7 +321,7 @@ int Apply(const RunOptions& o) {
                  p.object, p.message);
     }
     // The precheck ran on read-only sessions; the schema stages write through a new one.
-    auto opts = runtime::OptionsFor(*ctx->destination.endpoint);
+    auto opts = runtime::OptionsFor(*ctx->plan, *m, *ctx->destination.endpoint);
     if (!opts.ok()) {
       fmt::print(stderr, "ferry: {}\n", opts.status().ToString());
       return kExitRuntime;
@@ -438,7 +438,7 @@ int Status(const RunOptions& o) {
     const ir::Endpoint* src = c->plan.FindEndpoint(m->from);
     const ir::Endpoint* dst = c->plan.FindEndpoint(m->to);
     std::string key = runtime::MigrationKey(*m, *src);
-    auto opts = runtime::OptionsFor(*dst);
+    auto opts = runtime::OptionsFor(c->plan, *m, *dst);
     if (!opts.ok()) {
       fmt::print(stderr, "ferry: {}\n", opts.status().ToString());
       return kExitRuntime;

@@ -71,19 +71,27 @@ StatusOr<std::unique_ptr<Connection>> Connect(const ConnectOptions& options) {
                     "to test one against); the plan compiles, but cannot run");
 }
 
-StatusOr<ConnectOptions> OptionsFor(const ir::Endpoint& endpoint) {
+StatusOr<ConnectOptions> OptionsFor(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& endpoint,
+                                    cloud::Resolution* resolution) {
   ConnectOptions o;
   o.engine = endpoint.engine;
   o.label = endpoint.name;
   if (endpoint.host.empty()) {
-    return Status(Code::kUnimplemented,
-                  "endpoint " + endpoint.name + " (" + endpoint.origin.loc + ") is given by instance \"" +
-                      endpoint.instance +
-                      "\": resolving an instance through the cloud API is not implemented yet; give "
-                      "host and port instead");
+    cloud::Resolution r = cloud::ProcessResolver().Resolve(plan, m, endpoint);
+    if (resolution != nullptr) *resolution = r;
+    const auto& failed = r.role_error ? r.role_error : r.address_error;
+    if (failed) {
+      return Status(failed->status.code(), "endpoint " + endpoint.name + " (" + endpoint.origin.loc +
+                                               ") is given by instance \"" + endpoint.instance +
+                                               "\", which cannot be resolved: " + failed->Message());
+    }
+    o.host = r.host;
+    o.port = r.port;
+    o.resolved_from = r.Describe(endpoint);
+  } else {
+    o.host = endpoint.host;
+    o.port = endpoint.port != 0 ? endpoint.port : ir::DefaultPort(endpoint.engine);
   }
-  o.host = endpoint.host;
-  o.port = endpoint.port != 0 ? endpoint.port : ir::DefaultPort(endpoint.engine);
   o.database = endpoint.database;
   o.user = endpoint.user;
   o.tls = endpoint.tls;

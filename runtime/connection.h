@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "compiler/ir.h"
+#include "runtime/cloud/resolver.h"
 #include "runtime/status.h"
 
 namespace ferry::runtime {
@@ -30,6 +31,7 @@ struct ConnectOptions {
   std::string ca;         // CA bundle for verify_ca / verify_full
   int connect_timeout_s = 10;
   std::string label;      // how messages name it: the plan's endpoint name
+  std::string resolved_from;  // for an `instance` endpoint: how host and port were found
 };
 
 struct ServerInfo {
@@ -110,9 +112,12 @@ class Connection {
 // host and port, and what to do; they never hold the password.
 StatusOr<std::unique_ptr<Connection>> Connect(const ConnectOptions& options);
 
-// The options for a plan's endpoint, with its password secret resolved now (secrets.h).
-// `host`/`port` come from the plan; an endpoint given by `instance` has none until it is
-// resolved through the cloud API, which is a clear error for now.
-StatusOr<ConnectOptions> OptionsFor(const ir::Endpoint& endpoint);
+// The options for endpoint `e` as migration `m` of `plan` reaches it, with its password
+// secret resolved now (secrets.h). `host`/`port` come from the plan, or, for an endpoint
+// given by `instance`, from the cloud API (cloud/resolver.h: the role assumed, the address
+// looked up; called again, it reuses both while they are fresh). `resolution`, when given,
+// receives how the instance was resolved, or which step failed (precheck reports them).
+StatusOr<ConnectOptions> OptionsFor(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& e,
+                                    cloud::Resolution* resolution = nullptr);
 
 }  // namespace ferry::runtime

@@ -10,9 +10,11 @@ namespace ferry::runtime {
 
 namespace {
 
-void Open(Side& side, const ir::Endpoint* ep) {
+void Open(Side& side, const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint* ep) {
   side.endpoint = ep;
-  auto opts = OptionsFor(*ep);
+  cloud::Resolution resolution;
+  auto opts = OptionsFor(plan, m, *ep, &resolution);
+  if (ep->host.empty()) side.resolution = resolution;
   if (!opts.ok()) {
     side.connect = opts.status();
     return;
@@ -32,6 +34,12 @@ void Open(Side& side, const ir::Endpoint* ep) {
 
 }  // namespace
 
+StatusOr<std::unique_ptr<Connection>> ConnectTo(const MigrationContext& ctx, const Side& side) {
+  auto o = OptionsFor(*ctx.plan, *ctx.migration, *side.endpoint);
+  if (!o.ok()) return o.status();
+  return Connect(*o);
+}
+
 bool MigrationContext::DestinationHasTable(const std::string& schema, const std::string& table) const {
   return destination.catalog.FindTable(schema, table) != nullptr;
 }
@@ -40,9 +48,9 @@ std::unique_ptr<MigrationContext> Prepare(const ir::Plan& plan, const ir::Migrat
   auto ctx = std::make_unique<MigrationContext>();
   ctx->plan = &plan;
   ctx->migration = &m;
-  Open(ctx->source, plan.FindEndpoint(m.from));
+  Open(ctx->source, plan, m, plan.FindEndpoint(m.from));
   ctx->migration_key = MigrationKey(m, *ctx->source.endpoint);
-  Open(ctx->destination, plan.FindEndpoint(m.to));
+  Open(ctx->destination, plan, m, plan.FindEndpoint(m.to));
   if (!ctx->source.conn) return ctx;
 
   auto names = ListSchemas(*ctx->source.conn);

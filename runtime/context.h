@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -19,6 +20,7 @@ struct Side {
   const ir::Endpoint* endpoint = nullptr;
   std::unique_ptr<Connection> conn;
   Status connect;         // why conn is null
+  std::optional<cloud::Resolution> resolution;  // an endpoint given by `instance`: how it was resolved
   Catalog catalog;        // the selected schemas (source) or the destination schemas (destination)
   Status catalog_status;  // why the catalog could not be read
   std::vector<std::string> schemas;  // every user schema the connection sees
@@ -40,6 +42,11 @@ struct MigrationContext {
   bool DestinationHasTable(const std::string& schema, const std::string& table) const;
   bool Ours(const std::string& object) const { return ours.count(object) > 0; }
 };
+
+// A new connection to one side of `ctx`. Its options are made afresh each time, so an endpoint
+// given by `instance` is resolved again (with renewed credentials, when they near their
+// expiry) after a connection was lost.
+StatusOr<std::unique_ptr<Connection>> ConnectTo(const MigrationContext& ctx, const Side& side);
 
 // Connects to both endpoints and reads what is needed. Both sessions are read-only; nothing
 // is written. Failures are recorded in the context (precheck reports them as items).

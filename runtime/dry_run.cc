@@ -45,7 +45,8 @@ std::string Header(const Side& s) {
   const ServerInfo& i = s.conn->server();
   const ConnectOptions& o = s.conn->options();
   std::string engine = s.conn->engine() == ir::Engine::kPostgres ? "PostgreSQL" : i.mariadb ? "MariaDB" : "MySQL";
-  return fmt::format("{}: {} {} at {}:{}{}", o.label, engine, i.version, o.host, o.port,
+  return fmt::format("{}: {} {} at {}:{}{}{}", o.label, engine, i.version, o.host, o.port,
+                     o.resolved_from.empty() ? "" : ", resolved from " + o.resolved_from,
                      o.database.empty() ? "" : " database " + o.database);
 }
 

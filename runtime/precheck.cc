@@ -50,7 +50,8 @@ std::string Describe(const Connection& c) {
   const ServerInfo& s = c.server();
   const ConnectOptions& o = c.options();
   std::string engine = c.engine() == Engine::kPostgres ? "PostgreSQL" : s.mariadb ? "MariaDB" : "MySQL";
-  return fmt::format("{}: {} {} at {}:{} as {}, {}", o.label, engine, s.version, o.host, o.port, s.user,
+  return fmt::format("{}: {} {} at {}:{}{} as {}, {}", o.label, engine, s.version, o.host, o.port,
+                     o.resolved_from.empty() ? "" : " (resolved from " + o.resolved_from + ")", s.user,
                      s.tls.empty() ? "not encrypted" : "TLS " + s.tls);
 }
 
@@ -160,6 +161,8 @@ class Prechecker {
 
   PrecheckReport Run() {
     report_.migration = m_.name;
+    Cloud(ctx_.source, "P105", "P107", "source");
+    Cloud(ctx_.destination, "P106", "P108", "destination");
     Connectivity(ctx_.source, "P101", "source");
     Connectivity(ctx_.destination, "P102", "destination");
     if (ctx_.source.conn) Version(*ctx_.source.conn, "P103", "source", m_.from_engine);
@@ -205,11 +208,50 @@ class Prechecker {
   bool Full() const { return m_.Has(ir::MigrationType::kFull); }
   bool Incremental() const { return m_.Has(ir::MigrationType::kIncremental); }
 
+  // An endpoint given by `instance`: the role assumed (when the instance is another
+  // account's) and the address the cloud API gave for it.
+  void Cloud(const Side& side, const char* role_code, const char* address_code, const char* which) {
+    // Connectivity() names the item that says why an instance has no address.
+    const bool role_failed = side.resolution && side.resolution->role_error;
+    unresolved_[which] = role_failed ? role_code : address_code;
+    if (!side.resolution) return;
+    const cloud::Resolution& r = *side.resolution;
+    const ir::Endpoint& e = *side.endpoint;
+    if (!r.role_arn.empty()) {
+      std::string title = fmt::format("{}: role {} assumable", which, r.role_arn.substr(r.role_arn.rfind('/') + 1));
+      if (r.role_error) {
+        Item(role_code, title, R::kFailure, r.role_error->status.message(), r.role_error->hint, r.role_error->loc);
+        return;  // the address cannot be asked for without the role
+      }
+      Item(role_code, title, R::kPass,
+           fmt::format("assumed {} as session {}; its credentials last until {} and are renewed before then",
+                       r.role_arn, r.session, cloud::IsoTimestamp(r.expires)),
+           "", e.origin.loc);
+    }
+    std::string title = fmt::format("{}: instance {} resolvable", which, e.instance);
+    if (r.address_error) {
+      Item(address_code, title, R::kFailure, r.address_error->status.message(), r.address_error->hint,
+           r.address_error->loc);
+      return;
+    }
+    Item(address_code, title, R::kPass,
+         fmt::format("{}:{}, its {} address in {}{}", r.host, r.port, r.ip_type, e.region,
+                     r.stale ? " (last known: the cloud API did not answer)" : ""),
+         "", e.origin.loc);
+  }
+
   void Connectivity(const Side& side, const char* code, const char* which) {
     std::string title = fmt::format("{}: connection and authentication", which);
     std::string loc = side.endpoint != nullptr ? side.endpoint->origin.loc : "";
     if (side.conn) {
       Item(code, title, R::kPass, Describe(*side.conn), "", loc);
+      return;
+    }
+    if (side.resolution && !side.resolution->ok()) {
+      Item(code, title, R::kFailure,
+           fmt::format("not tried: instance {} has no address yet ({} says why)", side.endpoint->instance,
+                       unresolved_[which]),
+           "", loc);
       return;
     }
     Item(code, title, R::kFailure, side.connect.ToString(), "", loc);
@@ -774,6 +816,7 @@ class Prechecker {
     }
   }
 
+  std::map<std::string, std::string> unresolved_;  // side → the item saying why its instance has no address
   MigrationContext& ctx_;
   const ir::Migration& m_;
   PrecheckReport report_;

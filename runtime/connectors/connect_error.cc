@@ -6,7 +6,8 @@ namespace ferry::runtime {
 
 Status ConnectError(const ConnectOptions& o, Status cause) {
   std::string where = "cannot connect to endpoint " + o.label + " (" + std::string(ir::Name(o.engine)) +
-                      " at " + o.host + ":" + std::to_string(o.port) + " as " + o.user + ")";
+                      " at " + o.host + ":" + std::to_string(o.port) +
+                      (o.resolved_from.empty() ? "" : ", " + o.resolved_from) + " as " + o.user + ")";
   std::string hint;
   switch (cause.code()) {
     case Code::kUnauthenticated:

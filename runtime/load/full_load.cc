@@ -54,12 +54,11 @@ class Loader {
         throttle_(m_.throttle_full) {}
 
   Status Run() {
-    auto dst_opts = OptionsFor(*ctx_.destination.endpoint);
+    auto dst_opts = OptionsFor(*ctx_.plan, m_, *ctx_.destination.endpoint);
     if (!dst_opts.ok()) return dst_opts.status();
-    auto src_opts = OptionsFor(*ctx_.source.endpoint);
+    auto src_opts = OptionsFor(*ctx_.plan, m_, *ctx_.source.endpoint);
     if (!src_opts.ok()) return src_opts.status();
     dst_opts_ = *dst_opts;
-    src_opts_ = *src_opts;
     auto meta = Connect(dst_opts_);
     if (!meta.ok()) return meta.status();
     FERRY_RETURN_IF_ERROR(EnsureMeta(**meta));
@@ -84,7 +83,7 @@ class Loader {
       auto& chunks = by_table[job->name];
       if (chunks.empty()) {
         if (!src) {
-          auto c = Connect(src_opts_);
+          auto c = ConnectTo(ctx_, ctx_.source);
           if (!c.ok()) return c.status();
           src = std::move(c).value();
           FERRY_RETURN_IF_ERROR(src->SetReadOnly());
@@ -233,13 +232,13 @@ class Loader {
 
   Status Reconnect(std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst) {
     if (!src) {
-      auto c = Connect(src_opts_);
+      auto c = ConnectTo(ctx_, ctx_.source);
       if (!c.ok()) return c.status();
       src = std::move(c).value();
       FERRY_RETURN_IF_ERROR(src->SetReadOnly());
     }
     if (!dst) {
-      auto c = Connect(dst_opts_);
+      auto c = ConnectTo(ctx_, ctx_.destination);
       if (!c.ok()) return c.status();
       dst = std::move(c).value();
     }
@@ -495,7 +494,7 @@ class Loader {
   MigrationContext& ctx_;
   const ir::Migration& m_;
   const LoadOptions& opt_;
-  ConnectOptions src_opts_, dst_opts_;
+  ConnectOptions dst_opts_;
   std::vector<std::unique_ptr<TableJob>> jobs_;
   std::vector<Work> work_;
   std::atomic<size_t> next_{0};

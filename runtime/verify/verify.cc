@@ -160,12 +160,11 @@ class Verifier {
 
   StatusOr<VerifyReport> Run() {
     start_ = Clock::now();
-    auto dst_opts = OptionsFor(*ctx_.destination.endpoint);
+    auto dst_opts = OptionsFor(*ctx_.plan, m_, *ctx_.destination.endpoint);
     if (!dst_opts.ok()) return dst_opts.status();
-    auto src_opts = OptionsFor(*ctx_.source.endpoint);
+    auto src_opts = OptionsFor(*ctx_.plan, m_, *ctx_.source.endpoint);
     if (!src_opts.ok()) return src_opts.status();
     dst_opts_ = *dst_opts;
-    src_opts_ = *src_opts;
     report_.migration = m_.name;
     report_.mode = ModeName(opt_.mode);
     // One verify of a migration at a time (an apply's lease is another one).
@@ -296,7 +295,7 @@ class Verifier {
         std::vector<ChunkRecord> planned;
         if (opt_.mode != ir::VerifyMode::kCount && p->ranges) {
           if (!src) {
-            auto c = Connect(src_opts_);
+            auto c = ConnectTo(ctx_, ctx_.source);
             if (!c.ok()) return c.status();
             src = std::move(c).value();
             FERRY_RETURN_IF_ERROR(src->SetReadOnly());
@@ -374,7 +373,7 @@ class Verifier {
   Status Reconnect(std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst, std::unique_ptr<Connection>& meta) {
     for (auto* c : {&src, &dst, &meta}) {
       if (*c) continue;
-      auto r = Connect(c == &src ? src_opts_ : dst_opts_);
+      auto r = ConnectTo(ctx_, c == &src ? ctx_.source : ctx_.destination);
       if (!r.ok()) return r.status();
       *c = std::move(r).value();
       if (c != &meta) FERRY_RETURN_IF_ERROR((*c)->SetReadOnly());
@@ -843,7 +842,7 @@ class Verifier {
   MigrationContext& ctx_;
   const ir::Migration& m_;
   const VerifyOptions& opt_;
-  ConnectOptions src_opts_, dst_opts_;
+  ConnectOptions dst_opts_;
   VerifyReport report_;
   std::vector<std::unique_ptr<TablePlan>> tables_;
   std::vector<Work> work_;

@@ -191,11 +191,11 @@ TEST(Secrets, ConnectingReadsThePasswordFromTheSecret) {
   ep.tls = ir::Tls::kDisable;
   setenv("FERRY_IT_PG_PASSWORD", Password().c_str(), 1);
   ep.password = ir::Secret{"env", "FERRY_IT_PG_PASSWORD"};
-  auto o = runtime::OptionsFor(ep);
+  auto o = runtime::OptionsFor(ir::Plan{}, ir::Migration{}, ep);
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_TRUE(runtime::Connect(*o).ok());
   unsetenv("FERRY_IT_PG_PASSWORD");
-  auto again = runtime::OptionsFor(ep);
+  auto again = runtime::OptionsFor(ir::Plan{}, ir::Migration{}, ep);
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("endpoint src"), std::string::npos);
 }

@@ -2,6 +2,7 @@
 // comparison.
 #include <gtest/gtest.h>
 
+#include "runtime/cloud/signature.h"
 #include "runtime/ddl.h"
 #include "runtime/dry_run.h"
 #include "runtime/mapping.h"
@@ -96,6 +97,45 @@ TEST(Normalize, JsonbTextIsHowPostgresPrintsJsonb) {
   EXPECT_EQ(JsonbText("  {}  "), "{}");
   EXPECT_EQ(JsonbText("{not json"), "invalid json: {not json");
   EXPECT_NE(JsonbText(R"({"a": 1})"), JsonbText(R"({"a": "1"})"));
+}
+
+// The known answer of Alibaba Cloud's signature documentation (RPC style, HMAC-SHA1, 1.0).
+TEST(CloudSignature, KnownAnswerFromTheDocumentation) {
+  cloud::Params p = {{"AccessKeyId", "testid"},
+                     {"Action", "DescribeRegions"},
+                     {"Format", "XML"},
+                     {"SignatureMethod", "HMAC-SHA1"},
+                     {"SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"},
+                     {"SignatureVersion", "1.0"},
+                     {"Timestamp", "2016-02-23T12:46:24Z"},
+                     {"Version", "2014-05-26"}};
+  const std::string sts = cloud::StringToSign("GET", p);
+  EXPECT_EQ(sts,
+            "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%3DHMAC-SHA1%26"
+            "SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%26Timestamp%3D2016-02-"
+            "23T12%253A46%253A24Z%26Version%3D2014-05-26");
+  EXPECT_EQ(cloud::Sign(sts, "testsecret"), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+  EXPECT_NE(cloud::Sign(sts, "testsecreT"), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+}
+
+TEST(CloudSignature, PercentEncodingIsRfc3986) {
+  EXPECT_EQ(cloud::PercentEncode("a b*c~d+e/f:g=h&i"), "a%20b%2Ac~d%2Be%2Ff%3Ag%3Dh%26i");
+  EXPECT_EQ(cloud::PercentEncode("AZaz09-_.~"), "AZaz09-_.~");
+  EXPECT_EQ(cloud::PercentEncode("\xC3\xA9"), "%C3%A9");
+  // Names sort by byte order, so upper case comes before lower case.
+  EXPECT_EQ(cloud::CanonicalQuery({{"b", "1"}, {"B", "2"}, {"a", "x y"}}), "B=2&a=x%20y&b=1");
+}
+
+TEST(CloudSignature, TimestampsAreUtcIso8601) {
+  std::chrono::system_clock::time_point t;
+  ASSERT_TRUE(cloud::ParseIsoTimestamp("2016-02-23T12:46:24Z", &t));
+  EXPECT_EQ(cloud::IsoTimestamp(t), "2016-02-23T12:46:24Z");
+  ASSERT_TRUE(cloud::ParseIsoTimestamp("2016-02-23T12:46:24.250Z", &t));
+  EXPECT_EQ(cloud::IsoTimestamp(t), "2016-02-23T12:46:24Z");
+  EXPECT_FALSE(cloud::ParseIsoTimestamp("2016-02-23 12:46:24", &t));
+  EXPECT_FALSE(cloud::ParseIsoTimestamp("2016-02-23T12:46:24+08:00", &t));
+  EXPECT_NE(cloud::NewNonce(), cloud::NewNonce());
+  EXPECT_EQ(cloud::NewNonce().size(), 36u);
 }
 
 }  // namespace ferry::runtime
