@@ -1,6 +1,8 @@
 #include "runtime/http.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 
 #include <mutex>
 
@@ -36,8 +38,11 @@ std::string Host(const std::string& url) {
 }  // namespace
 
 bool IsLoopbackUrl(const std::string& url) {
-  std::string host = Host(url);
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  const std::string host = Host(url);
+  if (host == "localhost") return true;
+  unsigned char a[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), a) == 1) return a[0] == 127;
+  return inet_pton(AF_INET6, host.c_str(), a) == 1 && IN6_IS_ADDR_LOOPBACK(reinterpret_cast<in6_addr*>(a));
 }
 
 StatusOr<HttpResponse> HttpPost(const std::string& url, const std::string& content_type, const std::string& body,

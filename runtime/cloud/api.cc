@@ -2,24 +2,23 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "runtime/http.h"
 
 namespace ferry::runtime::cloud {
 
 namespace {
 
-// Removes every credential string (as it is, and percent-encoded once or twice, as a
-// quoted string to sign holds it) from a message the cloud wrote.
-std::string Redact(std::string text, const Credentials& c) {
-  for (const std::string* s : {&c.access_key_id, &c.access_key_secret, &c.security_token}) {
-    if (s->size() < 4) continue;
-    for (const std::string& form : {*s, PercentEncode(*s), PercentEncode(PercentEncode(*s))}) {
-      for (size_t at = text.find(form); at != std::string::npos; at = text.find(form, at)) {
-        text.replace(at, form.size(), "[redacted]");
-      }
-    }
+// The cloud's error code and request id are identifiers; anything else in those fields (an
+// echo of the request from a misconfigured endpoint) is dropped.
+std::string Identifier(const std::string& s) {
+  if (s.empty() || s.size() > 128) return "";
+  for (char c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != ':' && c != '-') return "";
   }
-  return text;
+  return s;
 }
 
 Code CodeFor(long http, const std::string& code) {
@@ -40,6 +39,38 @@ Code CodeFor(long http, const std::string& code) {
 }
 
 }  // namespace
+
+std::string Redact(std::string text, const Credentials& c) {
+  // Every occurrence is found in the text as it came, then each run of hidden bytes becomes
+  // one mark, so that a credential which happens to occur in the mark itself changes nothing.
+  std::vector<bool> hidden(text.size(), false);
+  for (const std::string* s : {&c.access_key_id, &c.access_key_secret, &c.security_token}) {
+    if (s->size() < 4) continue;
+    for (const std::string& form : {*s, PercentEncode(*s), PercentEncode(PercentEncode(*s))}) {
+      for (size_t at = text.find(form); at != std::string::npos; at = text.find(form, at + 1)) {
+        std::fill(hidden.begin() + static_cast<long>(at), hidden.begin() + static_cast<long>(at + form.size()), true);
+      }
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!hidden[i]) {
+      out += text[i];
+    } else if (i == 0 || !hidden[i - 1]) {
+      out += "[redacted]";
+    }
+  }
+  return out;
+}
+
+std::string JsonText(const nlohmann::json& o, const char* key) {
+  if (!o.is_object()) return "";
+  auto it = o.find(key);
+  if (it == o.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number()) return it->dump();
+  return "";
+}
 
 Credentials::~Credentials() {
   OPENSSL_cleanse(access_key_secret.data(), access_key_secret.size());
@@ -82,9 +113,12 @@ StatusOr<nlohmann::json> Call(const Request& r, const Credentials& c, ApiError* 
   ApiError e;
   e.http_status = sent->status;
   if (j.is_object()) {
-    e.code = j.value("Code", "");
-    e.request_id = j.value("RequestId", "");
-    if (e.code.rfind("SignatureDoesNotMatch", 0) != 0) e.message = Redact(j.value("Message", ""), c);
+    e.code = Redact(Identifier(JsonText(j, "Code")), c);
+    e.request_id = Redact(Identifier(JsonText(j, "RequestId")), c);
+    // A signature error's message quotes the string the cloud signed: dropped whole.
+    if (e.code.rfind("SignatureDoesNotMatch", 0) != 0 && e.code.rfind("IncompleteSignature", 0) != 0) {
+      e.message = Redact(JsonText(j, "Message"), c);
+    }
   }
   if (error != nullptr) *error = e;
   std::string msg = what + " refused the request: HTTP " + std::to_string(e.http_status);

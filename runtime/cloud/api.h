@@ -56,4 +56,13 @@ StatusOr<nlohmann::json> Call(const Request& request, const Credentials& credent
 // The parameters of the POST body, signature included (exposed for tests).
 Params SignedParams(const Request& request, const Credentials& credentials, TimePoint now);
 
+// `text` with every credential string of `c` (as it is, and percent-encoded once or twice, as
+// a quoted string to sign holds it) replaced by "[redacted]".
+std::string Redact(std::string text, const Credentials& c);
+
+// Field `key` of a JSON object as text: a string as it is, a number as written; "" when the
+// answer is not an object, lacks the field, or holds something else there. The cloud's
+// answers are read only through this, so an unexpected answer is an error, never a crash.
+std::string JsonText(const nlohmann::json& object, const char* key);
+
 }  // namespace ferry::runtime::cloud

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -22,10 +23,10 @@ std::string SecretRef(const std::optional<ir::Secret>& s) {
 }
 
 // The renewal point: a quarter of the credentials' lifetime before they expire, at most
-// five minutes before.
+// five minutes before. `expires` is on this machine's clock (see Fetch).
 TimePoint RenewAt(const Credentials& c) {
   if (c.expires == TimePoint::max()) return c.expires;
-  auto life = c.expires - c.issued;
+  auto life = std::max<std::chrono::system_clock::duration>(c.expires - c.issued, seconds(0));
   auto margin = std::min<std::chrono::system_clock::duration>(life / 4, std::chrono::minutes(5));
   return c.expires - margin;
 }
@@ -94,7 +95,16 @@ std::string Resolution::Describe(const ir::Endpoint& e) const {
   return s + ")";
 }
 
-std::string DefaultRdsEndpoint(const std::string& region) { return "https://rds." + region + ".aliyuncs.com"; }
+std::string DefaultRdsEndpoint(const std::string& region) {
+  // The regions the RDS API reference serves from its central endpoint; the others have
+  // their own.
+  static const char* const kCentral[] = {"cn-qingdao", "cn-beijing",  "cn-hangzhou", "cn-shanghai", "cn-shenzhen",
+                                         "cn-heyuan",  "cn-hongkong", "us-east-1",   "us-west-1"};
+  for (const char* c : kCentral) {
+    if (region == c) return "https://rds.aliyuncs.com";
+  }
+  return "https://rds." + region + ".aliyuncs.com";
+}
 
 Resolver::Resolver(Clock now) : now_(std::move(now)) {}
 
@@ -108,12 +118,31 @@ Resolver& ProcessResolver() {
   return resolver;
 }
 
-Resolution Resolver::Resolve(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& e) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return ResolveLocked(plan, m, e, false);
+std::string Resolver::AddressKey(const ir::Migration& m, const ir::Endpoint& e) {
+  return m.account + "|" + (e.account.empty() ? m.account : e.account) + "|" + e.assume + "|" + m.name + "|" +
+         e.instance + "|" + e.region + "|" + (e.network == ir::Network::kPublic ? "public" : "private");
 }
 
-Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& e, bool renewed) {
+std::optional<Resolution> Resolver::Fresh(const ir::Migration& m, const ir::Endpoint& e) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto known = addresses_.find(AddressKey(m, e));
+  if (known == addresses_.end()) return std::nullopt;
+  auto age = now_() - known->second.found;
+  if (age < seconds(0) || age >= kAddressReuse) return std::nullopt;  // a clock stepped back: ask again
+  return known->second.resolution;
+}
+
+Resolution Resolver::Resolve(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& e) {
+  // A fresh address is handed out at once. Otherwise one resolution at a time talks to the
+  // cloud (so that one apply assumes a role once, whatever its number of workers), without
+  // holding up the threads whose address is fresh.
+  if (auto fresh = Fresh(m, e)) return *fresh;
+  std::lock_guard<std::mutex> fetching(fetch_mu_);
+  if (auto fresh = Fresh(m, e)) return *fresh;
+  return Fetch(plan, m, e, false);
+}
+
+Resolution Resolver::Fetch(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& e, bool renewed) {
   Resolution res;
   const std::string endpoint_where = fmt::format("endpoint `{}`", e.name);
   auto fail_address = [&](Status st, std::string hint, std::string loc) {
@@ -149,8 +178,18 @@ Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m,
   const std::string owner_name = e.account.empty() ? m.account : e.account;
   const ir::Account* owner = plan.FindAccount(owner_name);
   if (owner == nullptr) owner = runner;
-  const Credentials* creds = &keys;
+  Credentials creds = keys;  // a copy: the cache may change while the cloud is asked
   std::string cache_key;
+  const std::string address_key = AddressKey(m, e);
+  // The last address found, for when the cloud API does not answer.
+  auto last_known = [&]() -> std::optional<Resolution> {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto known = addresses_.find(address_key);
+    if (known == addresses_.end()) return std::nullopt;
+    Resolution stale = known->second.resolution;
+    stale.stale = true;
+    return stale;
+  };
   if (!e.assume.empty() && owner_name != m.account) {
     const ir::Role* role = plan.FindRole(e.assume);
     if (role == nullptr) {
@@ -161,9 +200,15 @@ Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m,
     res.role_arn = "acs:ram::" + role_owner->id + ":role/" + role->role_name;
     res.session = SessionName(m.name);
     const int64_t duration_s = role->session_ms / 1000;
-    cache_key = runner->name + "|" + res.role_arn + "|" + role->external_id + "|" + std::to_string(duration_s);
-    auto cached = roles_.find(cache_key);
-    if (cached == roles_.end() || now_() >= RenewAt(cached->second.credentials)) {
+    cache_key = runner->name + "|" + res.role_arn + "|" + role->external_id + "|" + std::to_string(duration_s) + "|" +
+                res.session;
+    std::optional<Credentials> cached;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = roles_.find(cache_key);
+      if (it != roles_.end() && now_() < RenewAt(it->second.credentials)) cached = it->second.credentials;
+    }
+    if (!cached) {
       Request r;
       r.endpoint = runner->sts_endpoint.empty() ? kDefaultStsEndpoint : runner->sts_endpoint;
       r.action = "AssumeRole";
@@ -236,42 +281,41 @@ Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m,
                         : "see the cloud's error code in the message";
           se.loc = role->origin.loc;
         }
+        if (se.status.code() == Code::kUnavailable) {
+          if (auto stale = last_known()) return *stale;
+        }
         res.role_error = se;
         return res;
       }
-      const nlohmann::json& c = (*j)["Credentials"];
+      const nlohmann::json c = j->is_object() && j->contains("Credentials") ? (*j)["Credentials"] : nlohmann::json();
       Credentials got;
-      if (c.is_object()) {
-        got.access_key_id = c.value("AccessKeyId", "");
-        got.access_key_secret = c.value("AccessKeySecret", "");
-        got.security_token = c.value("SecurityToken", "");
-      }
+      got.access_key_id = JsonText(c, "AccessKeyId");
+      got.access_key_secret = JsonText(c, "AccessKeySecret");
+      got.security_token = JsonText(c, "SecurityToken");
       got.issued = asked;
-      if (!c.is_object() || got.access_key_id.empty() || got.access_key_secret.empty() || got.security_token.empty() ||
-          !ParseIsoTimestamp(c.value("Expiration", ""), &got.expires)) {
+      TimePoint cloud_expiry;
+      if (got.access_key_id.empty() || got.access_key_secret.empty() || got.security_token.empty() ||
+          !ParseIsoTimestamp(JsonText(c, "Expiration"), &cloud_expiry)) {
         res.role_error = StepError{Status(Code::kUnavailable, fmt::format("STS AssumeRole at {} answered without "
                                                                           "complete credentials",
                                                                           r.endpoint)),
                                    "check that sts_endpoint is Alibaba Cloud's STS", runner->origin.loc};
         return res;
       }
+      // The expiry on this machine's clock: the cloud's, unless the two clocks disagree by
+      // more than the session (then the session's length from when it was asked for).
+      got.expires = asked + std::clamp<std::chrono::system_clock::duration>(cloud_expiry - asked, seconds(60),
+                                                                              seconds(duration_s));
+      std::lock_guard<std::mutex> lock(mu_);
       ++assumed_;
-      cached = roles_.insert_or_assign(cache_key, Cached{got, res.session}).first;
+      roles_.insert_or_assign(cache_key, Cached{got, res.session});
+      cached = got;
     }
-    res.expires = cached->second.credentials.expires;
-    creds = &cached->second.credentials;
+    res.expires = cached->expires;
+    creds = *cached;
   }
 
   // ---- the address ----
-  const std::string address_key = runner->name + "|" + owner->name + "|" + e.instance + "|" + e.region + "|" +
-                                  (e.network == ir::Network::kPublic ? "public" : "private");
-  auto known = addresses_.find(address_key);
-  if (known != addresses_.end() && now_() - known->second.found < kAddressReuse) {
-    res.host = known->second.host;
-    res.port = known->second.port;
-    res.ip_type = known->second.ip_type;
-    return res;
-  }
   Request r;
   r.endpoint = !owner->rds_endpoint.empty()    ? owner->rds_endpoint
                : !runner->rds_endpoint.empty() ? runner->rds_endpoint
@@ -280,11 +324,14 @@ Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m,
   r.version = "2014-08-15";
   r.params = {{"DBInstanceId", e.instance}};
   ApiError err;
-  auto j = CallWithRetry(r, *creds, &err);
+  auto j = CallWithRetry(r, creds, &err);
   if (!j.ok() && Starts(err.code, "InvalidSecurityToken") && !cache_key.empty() && !renewed) {
-    // Revoked or expired early: assume the role again, once.
-    roles_.erase(cache_key);
-    return ResolveLocked(plan, m, e, true);
+    // Ended early (revoked, or the clocks disagree): assume the role again, once.
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      roles_.erase(cache_key);
+    }
+    return Fetch(plan, m, e, true);
   }
   const std::string owner_text = owner == runner ? fmt::format("account `{}` ({})", runner->name, runner->id)
                                                  : fmt::format("account {}", owner->id);
@@ -294,12 +341,8 @@ Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m,
       res.address_error = se;
       return res;
     }
-    if (j.status().code() == Code::kUnavailable && known != addresses_.end()) {
-      res.host = known->second.host;
-      res.port = known->second.port;
-      res.ip_type = known->second.ip_type;
-      res.stale = true;
-      return res;
+    if (j.status().code() == Code::kUnavailable) {
+      if (auto stale = last_known()) return *stale;
     }
     if (j.status().code() == Code::kNotFound) {
       return fail_address(Status(Code::kNotFound, fmt::format("instance \"{}\" is not found in {}, region {}",
@@ -337,15 +380,16 @@ Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m,
   };
   std::vector<Candidate> all, wanted;
   const nlohmann::json* infos = nullptr;
-  if (j->contains("DBInstanceNetInfos") && (*j)["DBInstanceNetInfos"].is_object()) {
+  if (j->is_object() && j->contains("DBInstanceNetInfos") && (*j)["DBInstanceNetInfos"].is_object() &&
+      (*j)["DBInstanceNetInfos"].contains("DBInstanceNetInfo")) {
     infos = &(*j)["DBInstanceNetInfos"]["DBInstanceNetInfo"];
   }
   if (infos != nullptr && infos->is_array()) {
     for (const auto& n : *infos) {
       if (!n.is_object()) continue;
-      std::string type = n.value("ConnectionStringType", "Normal");
-      if (type != "Normal") continue;
-      Candidate c{n.value("ConnectionString", ""), n.value("Port", ""), n.value("IPType", "")};
+      std::string type = JsonText(n, "ConnectionStringType");
+      if (!type.empty() && type != "Normal") continue;  // older answers leave the type out
+      Candidate c{JsonText(n, "ConnectionString"), JsonText(n, "Port"), JsonText(n, "IPType")};
       all.push_back(c);
       bool is_public = c.ip_type == "Public";
       bool is_private = c.ip_type == "Private" || c.ip_type == "Inner";
@@ -395,7 +439,8 @@ Resolution Resolver::ResolveLocked(const ir::Plan& plan, const ir::Migration& m,
   res.host = c.host;
   res.port = port;
   res.ip_type = c.ip_type;
-  addresses_[address_key] = Address{res.host, res.port, res.ip_type, now_()};
+  std::lock_guard<std::mutex> lock(mu_);
+  addresses_[address_key] = Address{res, now_()};
   return res;
 }
 

@@ -71,18 +71,19 @@ class Resolver {
     std::string session;
   };
   struct Address {
-    std::string host;
-    int port = 0;
-    std::string ip_type;
+    Resolution resolution;
     TimePoint found{};
   };
 
-  Resolution ResolveLocked(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& e, bool renewed);
+  static std::string AddressKey(const ir::Migration& m, const ir::Endpoint& e);
+  std::optional<Resolution> Fresh(const ir::Migration& m, const ir::Endpoint& e);
+  Resolution Fetch(const ir::Plan& plan, const ir::Migration& m, const ir::Endpoint& e, bool renewed);
 
   Clock now_;
-  mutable std::mutex mu_;
-  std::map<std::string, Cached> roles_;        // by runner|arn|external id|session
-  std::map<std::string, Address> addresses_;   // by runner|owner|instance|region|network
+  std::mutex fetch_mu_;       // one resolution at a time talks to the cloud
+  mutable std::mutex mu_;     // the two caches; never held while the cloud is asked
+  std::map<std::string, Cached> roles_;        // by runner|arn|external id|duration|session name
+  std::map<std::string, Address> addresses_;   // by runner|owner|role|migration|instance|region|network
   int assumed_ = 0;
 };
 

@@ -395,14 +395,84 @@ TEST(CrossAccount, TheLastAddressIsUsedWhenTheCloudApiDoesNotAnswer) {
     setenv("FERRY_IT_SK", kKeySecret, 1);
     compiled = CompilePlan(cloud, {});
     ASSERT_TRUE(r.Resolve(compiled->plan, compiled->plan.migrations.at(0), *compiled->plan.FindEndpoint("dst")).ok());
+    ASSERT_TRUE(r.Resolve(compiled->plan, compiled->plan.migrations.at(0), *compiled->plan.FindEndpoint("src")).ok());
   }
   // The cloud is gone; a reconnect two minutes later still finds the instance.
+  const ir::Migration& m = compiled->plan.migrations.at(0);
   t += std::chrono::minutes(2);
-  auto stale = r.Resolve(compiled->plan, compiled->plan.migrations.at(0), *compiled->plan.FindEndpoint("dst"));
+  auto stale = r.Resolve(compiled->plan, m, *compiled->plan.FindEndpoint("dst"));
   ASSERT_TRUE(stale.ok());
   EXPECT_TRUE(stale.stale);
   EXPECT_EQ(stale.port, Postgres().port);
   EXPECT_NE(stale.Describe(*compiled->plan.FindEndpoint("dst")).find("last known"), std::string::npos);
+  // So does one through the role, an hour later, when its credentials cannot be renewed.
+  t += std::chrono::hours(1);
+  auto through_role = r.Resolve(compiled->plan, m, *compiled->plan.FindEndpoint("src"));
+  ASSERT_TRUE(through_role.ok()) << (through_role.role_error ? through_role.role_error->Message() : "");
+  EXPECT_TRUE(through_role.stale);
+  EXPECT_EQ(through_role.port, Mariadb().port);
+}
+
+// Whatever a misconfigured endpoint or a gateway answers, Ferry reports it and goes on: a
+// field of the wrong type is never a crash, and nothing the answer echoes is passed on raw.
+TEST(CrossAccount, AnswersOfAnUnexpectedShapeAreErrorsNotCrashes) {
+  FakeCloud cloud;
+  Populate(cloud);
+  setenv("FERRY_IT_AK", kKeyId, 1);
+  setenv("FERRY_IT_SK", kKeySecret, 1);
+  auto compiled = CompilePlan(cloud, {});
+  const ir::Plan& plan = compiled->plan;
+  const ir::Migration& m = plan.migrations.at(0);
+  auto resolve = [&](const char* endpoint) {
+    runtime::cloud::Resolver r;
+    return r.Resolve(plan, m, *plan.FindEndpoint(endpoint));
+  };
+  auto message = [](const runtime::cloud::Resolution& r) {
+    return r.role_error ? r.role_error->Message() : r.address_error ? r.address_error->Message() : std::string();
+  };
+
+  cloud.SetAnswer("AssumeRole", 400, R"({"Code": 404, "RequestId": null, "Message": 5})");
+  auto wrong_types = resolve("src");
+  ASSERT_TRUE(wrong_types.role_error);
+  EXPECT_NE(message(wrong_types).find("HTTP 400"), std::string::npos) << message(wrong_types);
+
+  cloud.SetAnswer("AssumeRole", 200,
+                  R"({"Credentials": {"AccessKeyId": 1, "AccessKeySecret": null, "SecurityToken": [], "Expiration": 7}})");
+  auto incomplete = resolve("src");
+  ASSERT_TRUE(incomplete.role_error);
+  EXPECT_NE(message(incomplete).find("without complete credentials"), std::string::npos) << message(incomplete);
+
+  cloud.SetAnswer("AssumeRole", 200, "[1, 2]");
+  EXPECT_TRUE(resolve("src").role_error);
+  cloud.SetAnswer("AssumeRole", 200, "not json");
+  EXPECT_TRUE(resolve("src").role_error);
+
+  // A number for the port, and no connection-string type, are taken as meant.
+  cloud.SetAnswer("DescribeDBInstanceNetInfo", 200,
+                  R"({"DBInstanceNetInfos": {"DBInstanceNetInfo": [{"ConnectionString": "127.0.0.1", "Port": 5433,
+                      "IPType": "Private", "ConnectionStringType": null}]}})");
+  auto numeric_port = resolve("dst");
+  ASSERT_TRUE(numeric_port.ok()) << message(numeric_port);
+  EXPECT_EQ(numeric_port.port, 5433);
+
+  cloud.SetAnswer("DescribeDBInstanceNetInfo", 200, R"({"DBInstanceNetInfos": "none"})");
+  auto no_list = resolve("dst");
+  ASSERT_TRUE(no_list.address_error);
+  EXPECT_NE(message(no_list).find("has no private address (its addresses: none)"), std::string::npos)
+      << message(no_list);
+
+  cloud.SetAnswer("DescribeDBInstanceNetInfo", 200,
+                  R"({"DBInstanceNetInfos": {"DBInstanceNetInfo": [{"ConnectionString": "h", "Port": "99999",
+                      "IPType": "Private"}]}})");
+  EXPECT_TRUE(resolve("dst").address_error);
+
+  // An error answer that echoes the request's key id in its code and message.
+  cloud.SetAnswer("DescribeDBInstanceNetInfo", 400,
+                  std::string(R"({"Code": ")") + kKeyId + R"(", "RequestId": "a b", "Message": "echo )" + kKeyId + R"("})");
+  auto echo = resolve("dst");
+  ASSERT_TRUE(echo.address_error);
+  EXPECT_EQ(message(echo).find(kKeyId), std::string::npos) << message(echo);
+  EXPECT_NE(message(echo).find("[redacted]"), std::string::npos) << message(echo);
 }
 
 // The cloud's own error messages may quote credentials (a signature mismatch quotes the

@@ -151,6 +151,11 @@ void FakeCloud::AddInstance(const std::string& id, const Instance& instance) {
   instances_[id] = instance;
 }
 
+void FakeCloud::SetAnswer(const std::string& action, int status, const std::string& body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  answers_[action] = {status, body};
+}
+
 void FakeCloud::EndIssuedSessions() {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& kv : issued_) kv.second.expires = 0;
@@ -281,6 +286,10 @@ std::string FakeCloud::Handle(const std::string& method, const std::map<std::str
                          get("SecurityToken") + ").");
       } else if (temp != issued_.end() && temp->second.expires <= now) {
         body = error(400, "InvalidSecurityToken.Expired", "Specified SecurityToken is expired.");
+      } else if (answers_.count(get("Action")) > 0) {
+        status = answers_[get("Action")].first;
+        body = answers_[get("Action")].second;
+        code = status == 200 ? "" : "(set)";
       } else if (get("Action") == "AssumeRole") {
         if (get("Version") != "2015-04-01") {
           body = error(400, "InvalidVersion", "Specified parameter Version is not valid.");

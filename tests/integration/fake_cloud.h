@@ -59,6 +59,9 @@ class FakeCloud {
   void AddInstance(const std::string& id, const Instance& instance);
   // Ends every session issued so far, whatever Expiration it was given.
   void EndIssuedSessions();
+  // Answers `action` with this status and body (once its signature checked out), as a
+  // misbehaving endpoint or gateway might.
+  void SetAnswer(const std::string& action, int status, const std::string& body);
 
   std::vector<Seen> requests() const;
   int Count(const std::string& action, bool ok_only = true) const;
@@ -84,6 +87,7 @@ class FakeCloud {
   std::map<std::string, Issued> issued_;  // by temporary access key id
   std::set<std::string> nonces_;
   std::vector<Seen> seen_;
+  std::map<std::string, std::pair<int, std::string>> answers_;
 };
 
 }  // namespace ferry::testing

@@ -2,7 +2,10 @@
 // comparison.
 #include <gtest/gtest.h>
 
+#include "runtime/cloud/api.h"
+#include "runtime/cloud/resolver.h"
 #include "runtime/cloud/signature.h"
+#include "runtime/http.h"
 #include "runtime/ddl.h"
 #include "runtime/dry_run.h"
 #include "runtime/mapping.h"
@@ -136,6 +139,47 @@ TEST(CloudSignature, TimestampsAreUtcIso8601) {
   EXPECT_FALSE(cloud::ParseIsoTimestamp("2016-02-23T12:46:24+08:00", &t));
   EXPECT_NE(cloud::NewNonce(), cloud::NewNonce());
   EXPECT_EQ(cloud::NewNonce().size(), 36u);
+}
+
+// Plain http carries credentials only to this machine: by address, not by how a name begins.
+TEST(CloudApi, PlainHttpOnlyToALoopbackAddress) {
+  EXPECT_TRUE(IsLoopbackUrl("http://127.0.0.1:8080/"));
+  EXPECT_TRUE(IsLoopbackUrl("http://127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackUrl("http://localhost:9/x"));
+  EXPECT_TRUE(IsLoopbackUrl("http://[::1]:8080"));
+  EXPECT_FALSE(IsLoopbackUrl("http://127.example.com"));
+  EXPECT_FALSE(IsLoopbackUrl("http://127.0.0.1.attacker.example"));
+  EXPECT_FALSE(IsLoopbackUrl("http://user@10.0.0.1/"));
+  EXPECT_FALSE(IsLoopbackUrl("http://localhost.example.com"));
+  EXPECT_FALSE(IsLoopbackUrl("https://sts.aliyuncs.com"));
+}
+
+TEST(CloudApi, RedactRemovesCredentialsInEveryEncoding) {
+  cloud::Credentials c;
+  c.access_key_id = "STS.NTabc";
+  c.access_key_secret = "edac";  // overlaps "[redacted]" itself
+  c.security_token = "CAIS a/b+c=";
+  EXPECT_EQ(cloud::Redact("id STS.NTabc token CAIS%20a%2Fb%2Bc%3D twice CAIS%2520a%252Fb%252Bc%253D edac", c),
+            "id [redacted] token [redacted] twice [redacted] [redacted]");
+  EXPECT_EQ(cloud::Redact("nothing here", c), "nothing here");
+}
+
+TEST(CloudApi, JsonTextReadsStringsAndNumbersOnly) {
+  auto j = nlohmann::json::parse(R"({"s": "x", "n": 3306, "z": null, "a": [1], "o": {}})");
+  EXPECT_EQ(cloud::JsonText(j, "s"), "x");
+  EXPECT_EQ(cloud::JsonText(j, "n"), "3306");
+  EXPECT_EQ(cloud::JsonText(j, "z"), "");
+  EXPECT_EQ(cloud::JsonText(j, "a"), "");
+  EXPECT_EQ(cloud::JsonText(j, "o"), "");
+  EXPECT_EQ(cloud::JsonText(j, "missing"), "");
+  EXPECT_EQ(cloud::JsonText(nlohmann::json::parse("[1]"), "s"), "");
+}
+
+TEST(CloudApi, DefaultRdsEndpointFollowsTheApiReference) {
+  EXPECT_EQ(cloud::DefaultRdsEndpoint("cn-hangzhou"), "https://rds.aliyuncs.com");
+  EXPECT_EQ(cloud::DefaultRdsEndpoint("cn-shanghai"), "https://rds.aliyuncs.com");
+  EXPECT_EQ(cloud::DefaultRdsEndpoint("eu-central-1"), "https://rds.eu-central-1.aliyuncs.com");
+  EXPECT_EQ(cloud::DefaultRdsEndpoint("cn-zhangjiakou"), "https://rds.cn-zhangjiakou.aliyuncs.com");
 }
 
 }  // namespace ferry::runtime
