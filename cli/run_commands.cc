@@ -321,18 +321,13 @@ int Apply(const RunOptions& o) {
                  p.object, p.message);
     }
     // The precheck ran on read-only sessions; the schema stages write through a new one.
-    auto opts = runtime::OptionsFor(*ctx->plan, *m, *ctx->destination.endpoint);
-    if (!opts.ok()) {
-      fmt::print(stderr, "ferry: {}\n", opts.status().ToString());
-      return kExitRuntime;
-    }
-    auto dst = runtime::Connect(*opts);
+    auto dst = runtime::ConnectTo(*ctx, ctx->destination);
     if (!dst.ok()) {
       fmt::print(stderr, "ferry: {}\n", dst.status().ToString());
       return kExitRuntime;
     }
     // One apply of a migration at a time: a lease in ferry_meta, renewed while this runs.
-    auto lease = runtime::Lease::Take(*opts, ctx->migration_key);
+    auto lease = runtime::Lease::Take([ctx] { return runtime::ConnectTo(*ctx, ctx->destination); }, ctx->migration_key);
     if (!lease.ok()) {
       fmt::print(stderr, "ferry: migration {}: {}\n", m->name, lease.status().ToString());
       return kExitRuntime;
@@ -345,7 +340,7 @@ int Apply(const RunOptions& o) {
     };
     runtime::SchemaStageOptions sopts;
     sopts.parallel = m->workers;
-    sopts.connect = [&]() { return runtime::Connect(*opts); };
+    sopts.connect = [ctx]() { return runtime::ConnectTo(*ctx, ctx->destination); };
     int created = 0, kept = 0;
     sopts.on_statement = [&](const runtime::DdlStatement& d, const std::string& action) {
       if (action == "create") ++created;
@@ -387,7 +382,7 @@ int Apply(const RunOptions& o) {
     }
     if (full) {
       // The load may have outlived this connection (a destination restarted mid-load).
-      auto fresh = runtime::Connect(*opts);
+      auto fresh = runtime::ConnectTo(*ctx, ctx->destination);
       if (!fresh.ok()) return fail("schema.post", fresh.status());
       dst = std::move(fresh);
     }

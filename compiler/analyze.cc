@@ -515,6 +515,16 @@ class Analyzer {
                       fmt::format("for example `{} = \"https://host:port/path\"`", a.key.text));
           return false;
         }
+        // The cloud API's requests carry the account's signed keys and its answers carry
+        // temporary credentials: never in clear text across a network.
+        if ((a.key.text == "sts_endpoint" || a.key.text == "rds_endpoint") && v.text.rfind("http://", 0) == 0 &&
+            !ir::IsLoopbackUrl(v.text)) {
+          diags_.Emit(DiagKind::kInvalidString, v.span,
+                      fmt::format("`{}` is plain http: the cloud API's requests and answers carry credentials",
+                                  a.key.text),
+                      "use https://; plain http:// is allowed to a loopback address only (a local test server)");
+          return false;
+        }
         return true;
       case T::kInt:
       case T::kNumber: {

@@ -1,6 +1,10 @@
 #include "compiler/ir.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <cctype>
 
 namespace ferry::ir {
 
@@ -15,6 +19,38 @@ std::string_view Name(Engine e) {
 }
 
 bool IsMysqlFamily(Engine e) { return e == Engine::kMysql || e == Engine::kMariadb; }
+
+namespace {
+
+// The host part of an http(s) URL, lower-case; empty when it is not one.
+std::string UrlHost(std::string_view url) {
+  size_t start = url.find("://");
+  if (start == std::string::npos) return "";
+  start += 3;
+  size_t at = url.find('@', start);
+  size_t end = url.find_first_of("/?#", start);
+  if (at != std::string::npos && (end == std::string::npos || at < end)) start = at + 1;
+  std::string host(url.substr(start, end == std::string::npos ? std::string::npos : end - start));
+  if (!host.empty() && host[0] == '[') {
+    size_t close = host.find(']');
+    host = close == std::string::npos ? "" : host.substr(1, close - 1);
+  } else {
+    size_t colon = host.rfind(':');
+    if (colon != std::string::npos) host.resize(colon);
+  }
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host;
+}
+
+}  // namespace
+
+bool IsLoopbackUrl(std::string_view url) {
+  const std::string host = UrlHost(url);
+  if (host == "localhost") return true;
+  unsigned char a[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, host.c_str(), a) == 1) return a[0] == 127;
+  return inet_pton(AF_INET6, host.c_str(), a) == 1 && IN6_IS_ADDR_LOOPBACK(reinterpret_cast<in6_addr*>(a));
+}
 
 int DefaultPort(Engine e) {
   switch (e) {

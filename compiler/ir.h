@@ -23,6 +23,10 @@ enum class Engine { kMysql, kMariadb, kPostgres, kSqlserver };
 std::string_view Name(Engine e);
 bool IsMysqlFamily(Engine e);
 int DefaultPort(Engine e);
+// True when an http(s) URL's host is a loopback address: an IPv4 address in 127.0.0.0/8,
+// ::1, or `localhost` (a name that merely starts with "127." is not). Plain http:// is
+// allowed to such a host only, where a request carries credentials (the cloud API).
+bool IsLoopbackUrl(std::string_view url);
 
 // A duration as a plan writes it, in the largest unit that divides it among m, s, ms
 // (retry windows read as DTS states them: `720m`).

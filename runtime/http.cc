@@ -1,10 +1,10 @@
 #include "runtime/http.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
-#include <netinet/in.h>
 
 #include <mutex>
+
+#include "compiler/ir.h"
 
 namespace ferry::runtime {
 
@@ -15,35 +15,7 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
   return size * n;
 }
 
-// The host part of an http(s) URL, lower-case; empty when it is not one.
-std::string Host(const std::string& url) {
-  size_t start = url.find("://");
-  if (start == std::string::npos) return "";
-  start += 3;
-  size_t at = url.find('@', start);
-  size_t end = url.find_first_of("/?#", start);
-  if (at != std::string::npos && (end == std::string::npos || at < end)) start = at + 1;
-  std::string host = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
-  if (!host.empty() && host[0] == '[') {
-    size_t close = host.find(']');
-    host = close == std::string::npos ? "" : host.substr(1, close - 1);
-  } else {
-    size_t colon = host.rfind(':');
-    if (colon != std::string::npos) host.resize(colon);
-  }
-  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return host;
-}
-
 }  // namespace
-
-bool IsLoopbackUrl(const std::string& url) {
-  const std::string host = Host(url);
-  if (host == "localhost") return true;
-  unsigned char a[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, host.c_str(), a) == 1) return a[0] == 127;
-  return inet_pton(AF_INET6, host.c_str(), a) == 1 && IN6_IS_ADDR_LOOPBACK(reinterpret_cast<in6_addr*>(a));
-}
 
 StatusOr<HttpResponse> HttpPost(const std::string& url, const std::string& content_type, const std::string& body,
                                 int timeout_s, const std::string& what) {
@@ -64,7 +36,7 @@ StatusOr<HttpResponse> HttpPost(const std::string& url, const std::string& conte
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  if (IsLoopbackUrl(url)) curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  if (ir::IsLoopbackUrl(url)) curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
   CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_slist_free_all(headers);

@@ -21,8 +21,4 @@ struct HttpResponse {
 StatusOr<HttpResponse> HttpPost(const std::string& url, const std::string& content_type, const std::string& body,
                                 int timeout_s, const std::string& what);
 
-// True when `url`'s host is a loopback address: an IPv4 address in 127.0.0.0/8, ::1, or
-// `localhost` (a name that merely starts with "127." is not).
-bool IsLoopbackUrl(const std::string& url);
-
 }  // namespace ferry::runtime

@@ -6,8 +6,8 @@
 
 namespace ferry::runtime {
 
-StatusOr<std::unique_ptr<Lease>> Lease::Take(const ConnectOptions& destination, const std::string& key) {
-  auto conn = Connect(destination);
+StatusOr<std::unique_ptr<Lease>> Lease::Take(Connector destination, const std::string& key) {
+  auto conn = destination();
   if (!conn.ok()) return conn.status();
   FERRY_RETURN_IF_ERROR(EnsureMeta(**conn));
   LeaseHolder holder;
@@ -18,11 +18,11 @@ StatusOr<std::unique_ptr<Lease>> Lease::Take(const ConnectOptions& destination, 
                   "another ferry apply of this migration is running (" + holder.owner +
                       "); wait for it to finish, or stop it: a stopped or killed run is resumed by the next apply");
   }
-  return std::unique_ptr<Lease>(new Lease(std::move(conn).value(), destination, key));
+  return std::unique_ptr<Lease>(new Lease(std::move(conn).value(), std::move(destination), key));
 }
 
-Lease::Lease(std::unique_ptr<Connection> conn, ConnectOptions options, std::string key)
-    : conn_(std::move(conn)), options_(std::move(options)), key_(std::move(key)) {
+Lease::Lease(std::unique_ptr<Connection> conn, Connector connect, std::string key)
+    : conn_(std::move(conn)), connect_(std::move(connect)), key_(std::move(key)) {
   thread_ = std::thread([this] { Renew(); });
 }
 
@@ -34,7 +34,7 @@ void Lease::Renew() {
     // A lost connection is replaced, or a restarted destination would let the lease lapse
     // under a running apply.
     if (!conn_) {
-      auto c = Connect(options_);
+      auto c = connect_();
       if (c.ok()) conn_ = std::move(c).value();
     }
     if (conn_) {
@@ -61,7 +61,7 @@ Lease::~Lease() {
   cv_.notify_all();
   thread_.join();
   if (!conn_ || !ReleaseLease(*conn_, key_).ok()) {
-    auto c = Connect(options_);
+    auto c = connect_();
     if (c.ok()) (void)ReleaseLease(**c, key_);
   }
 }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,8 +19,11 @@ namespace ferry::runtime {
 class Lease {
  public:
   static constexpr int kSeconds = 60;
-  // Connects to the destination on its own connection. A refusal is kFailedPrecondition.
-  static StatusOr<std::unique_ptr<Lease>> Take(const ConnectOptions& destination, const std::string& migration_key);
+  // Opens a new connection to the destination: called for the lease's own connection, and
+  // again whenever it was lost (so that an `instance` endpoint is resolved again).
+  using Connector = std::function<StatusOr<std::unique_ptr<Connection>>()>;
+  // Takes the lease on a connection of its own. A refusal is kFailedPrecondition.
+  static StatusOr<std::unique_ptr<Lease>> Take(Connector destination, const std::string& migration_key);
   ~Lease();
   // Set when the lease could not be renewed in time or was taken over: the run must stop
   // before it commits more work (LoadOptions::stop takes it).
@@ -28,11 +32,11 @@ class Lease {
   Lease& operator=(const Lease&) = delete;
 
  private:
-  Lease(std::unique_ptr<Connection> conn, ConnectOptions options, std::string key);
+  Lease(std::unique_ptr<Connection> conn, Connector connect, std::string key);
   void Renew();
 
   std::unique_ptr<Connection> conn_;
-  ConnectOptions options_;
+  Connector connect_;
   std::string key_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "compiler/ir.h"
 #include "runtime/http.h"
 
 namespace ferry::runtime::cloud {
@@ -94,7 +95,7 @@ Params SignedParams(const Request& r, const Credentials& c, TimePoint now) {
 
 StatusOr<nlohmann::json> Call(const Request& r, const Credentials& c, ApiError* error) {
   const std::string what = r.action + " at " + r.endpoint;
-  if (r.endpoint.rfind("https://", 0) != 0 && !IsLoopbackUrl(r.endpoint)) {
+  if (r.endpoint.rfind("https://", 0) != 0 && !ir::IsLoopbackUrl(r.endpoint)) {
     return Status(Code::kInvalidArgument,
                   "refusing to call " + what +
                       " over plain http: the request carries credentials; use an https:// endpoint (plain http is "

@@ -54,12 +54,7 @@ class Loader {
         throttle_(m_.throttle_full) {}
 
   Status Run() {
-    auto dst_opts = OptionsFor(*ctx_.plan, m_, *ctx_.destination.endpoint);
-    if (!dst_opts.ok()) return dst_opts.status();
-    auto src_opts = OptionsFor(*ctx_.plan, m_, *ctx_.source.endpoint);
-    if (!src_opts.ok()) return src_opts.status();
-    dst_opts_ = *dst_opts;
-    auto meta = Connect(dst_opts_);
+    auto meta = ConnectTo(ctx_, ctx_.destination);
     if (!meta.ok()) return meta.status();
     FERRY_RETURN_IF_ERROR(EnsureMeta(**meta));
     FERRY_RETURN_IF_ERROR(Plan(**meta));
@@ -494,7 +489,6 @@ class Loader {
   MigrationContext& ctx_;
   const ir::Migration& m_;
   const LoadOptions& opt_;
-  ConnectOptions dst_opts_;
   std::vector<std::unique_ptr<TableJob>> jobs_;
   std::vector<Work> work_;
   std::atomic<size_t> next_{0};

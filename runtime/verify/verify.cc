@@ -160,17 +160,12 @@ class Verifier {
 
   StatusOr<VerifyReport> Run() {
     start_ = Clock::now();
-    auto dst_opts = OptionsFor(*ctx_.plan, m_, *ctx_.destination.endpoint);
-    if (!dst_opts.ok()) return dst_opts.status();
-    auto src_opts = OptionsFor(*ctx_.plan, m_, *ctx_.source.endpoint);
-    if (!src_opts.ok()) return src_opts.status();
-    dst_opts_ = *dst_opts;
     report_.migration = m_.name;
     report_.mode = ModeName(opt_.mode);
     // One verify of a migration at a time (an apply's lease is another one).
-    auto lease = Lease::Take(dst_opts_, ctx_.migration_key + " (verify)");
+    auto lease = Lease::Take([this] { return ConnectTo(ctx_, ctx_.destination); }, ctx_.migration_key + " (verify)");
     if (!lease.ok()) return lease.status();
-    auto meta = Connect(dst_opts_);
+    auto meta = ConnectTo(ctx_, ctx_.destination);
     if (!meta.ok()) return meta.status();
     FERRY_RETURN_IF_ERROR(EnsureMeta(**meta));
     FERRY_RETURN_IF_ERROR(Plan(**meta));
@@ -842,7 +837,6 @@ class Verifier {
   MigrationContext& ctx_;
   const ir::Migration& m_;
   const VerifyOptions& opt_;
-  ConnectOptions dst_opts_;
   VerifyReport report_;
   std::vector<std::unique_ptr<TablePlan>> tables_;
   std::vector<Work> work_;

@@ -143,15 +143,15 @@ TEST(CloudSignature, TimestampsAreUtcIso8601) {
 
 // Plain http carries credentials only to this machine: by address, not by how a name begins.
 TEST(CloudApi, PlainHttpOnlyToALoopbackAddress) {
-  EXPECT_TRUE(IsLoopbackUrl("http://127.0.0.1:8080/"));
-  EXPECT_TRUE(IsLoopbackUrl("http://127.1.2.3"));
-  EXPECT_TRUE(IsLoopbackUrl("http://localhost:9/x"));
-  EXPECT_TRUE(IsLoopbackUrl("http://[::1]:8080"));
-  EXPECT_FALSE(IsLoopbackUrl("http://127.example.com"));
-  EXPECT_FALSE(IsLoopbackUrl("http://127.0.0.1.attacker.example"));
-  EXPECT_FALSE(IsLoopbackUrl("http://user@10.0.0.1/"));
-  EXPECT_FALSE(IsLoopbackUrl("http://localhost.example.com"));
-  EXPECT_FALSE(IsLoopbackUrl("https://sts.aliyuncs.com"));
+  EXPECT_TRUE(ir::IsLoopbackUrl("http://127.0.0.1:8080/"));
+  EXPECT_TRUE(ir::IsLoopbackUrl("http://127.1.2.3"));
+  EXPECT_TRUE(ir::IsLoopbackUrl("http://localhost:9/x"));
+  EXPECT_TRUE(ir::IsLoopbackUrl("http://[::1]:8080"));
+  EXPECT_FALSE(ir::IsLoopbackUrl("http://127.example.com"));
+  EXPECT_FALSE(ir::IsLoopbackUrl("http://127.0.0.1.attacker.example"));
+  EXPECT_FALSE(ir::IsLoopbackUrl("http://user@10.0.0.1/"));
+  EXPECT_FALSE(ir::IsLoopbackUrl("http://localhost.example.com"));
+  EXPECT_FALSE(ir::IsLoopbackUrl("https://sts.aliyuncs.com"));
 }
 
 TEST(CloudApi, RedactRemovesCredentialsInEveryEncoding) {
