@@ -452,6 +452,32 @@ int Status(const RunOptions& o) {
       fmt::print(stderr, "ferry: migration {}: {}\n", m->name, st.ToString());
       return kExitRuntime;
     }
+    // The last `ferry verify` (or verify stage) of this migration, when there was one.
+    auto verify = runtime::ReadVerifyRun(**conn, key);
+    if (!verify.ok()) {
+      fmt::print(stderr, "ferry: migration {}: {}\n", m->name, verify.status().ToString());
+      return kExitRuntime;
+    }
+    int verify_chunks = 0, verify_compared = 0, verify_differing = 0;
+    if (*verify) {
+      auto vc = runtime::ReadVerifyChunks(**conn, key);
+      if (!vc.ok()) {
+        fmt::print(stderr, "ferry: migration {}: {}\n", m->name, vc.status().ToString());
+        return kExitRuntime;
+      }
+      for (const auto& ch : *vc) {
+        ++verify_chunks;
+        if (ch.state != "pending") ++verify_compared;
+        if (ch.state == "differs") ++verify_differing;
+      }
+    }
+    // "running" is what a verify killed midway left too: the next `ferry verify` resumes it.
+    auto verify_text = [&]() {
+      const runtime::VerifyRun& v = **verify;
+      return fmt::format("{}: {}{} ({}/{} chunks compared, {} differing)", v.mode, v.state,
+                         v.state == "running" ? " or stopped midway" : "", verify_compared, verify_chunks,
+                         verify_differing);
+    };
     struct Agg {
       int chunks = 0, done = 0;
       int64_t rows = 0, bytes = 0;
@@ -479,6 +505,13 @@ int Status(const RunOptions& o) {
       } else {
         j["state"] = "never run";
       }
+      if (*verify) {
+        j["verify"] = {{"mode", (*verify)->mode},         {"state", (*verify)->state},
+                       {"chunks", verify_chunks},          {"chunks_compared", verify_compared},
+                       {"chunks_differing", verify_differing}};
+      } else {
+        j["verify"] = nullptr;
+      }
       j["tables"] = nlohmann::json::array();
       for (const auto& [name, a] : tables) {
         j["tables"].push_back({{"table", name}, {"chunks", a.chunks}, {"chunks_done", a.done}, {"rows", a.rows},
@@ -505,6 +538,7 @@ int Status(const RunOptions& o) {
                  Human(static_cast<double>(a.bytes)));
     }
     if (!tables.empty()) fmt::print("  total    {} rows, {}\n", rows, Human(static_cast<double>(bytes)));
+    if (*verify) fmt::print("  verify   {}\n", verify_text());
   }
   if (o.format == "json") PrintJson("status", all);
   return exit;

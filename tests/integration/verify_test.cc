@@ -249,6 +249,16 @@ TEST(Verify, TheVerifyStageOfApplyAndCountWithAFilter) {
   EXPECT_NE(again.out.find("differs  id = '20': v '200' -> '0'"), std::string::npos) << again.out;
   auto status = RunFerry({"status", plan});
   EXPECT_NE(status.out.find("failed"), std::string::npos) << status.out;
+  // ferry status shows the last verify: its mode, its result and its chunks.
+  EXPECT_NE(status.out.find("verify   checksum: differs ("), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(" chunks compared, 1 differing)"), std::string::npos) << status.out;
+  auto json = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
+  ASSERT_FALSE(json.is_discarded());
+  const nlohmann::json& v = json["status"][0]["verify"];
+  EXPECT_EQ(v["mode"], "checksum") << json.dump(2);
+  EXPECT_EQ(v["state"], "differs") << json.dump(2);
+  EXPECT_EQ(v["chunks_differing"], 1) << json.dump(2);
+  EXPECT_EQ(v["chunks_compared"], v["chunks"]) << json.dump(2);
 }
 
 TEST(Verify, AKilledVerifyResumesAndAFinishedOneIsNotReused) {
