@@ -161,10 +161,10 @@ class Prechecker {
 
   PrecheckReport Run() {
     report_.migration = m_.name;
-    Cloud(ctx_.source, "P105", "P107", "source");
-    Cloud(ctx_.destination, "P106", "P108", "destination");
-    Connectivity(ctx_.source, "P101", "source");
-    Connectivity(ctx_.destination, "P102", "destination");
+    const char* source_unresolved = Cloud(ctx_.source, "P105", "P107", "source");
+    const char* destination_unresolved = Cloud(ctx_.destination, "P106", "P108", "destination");
+    Connectivity(ctx_.source, "P101", "source", source_unresolved);
+    Connectivity(ctx_.destination, "P102", "destination", destination_unresolved);
     if (ctx_.source.conn) Version(*ctx_.source.conn, "P103", "source", m_.from_engine);
     if (ctx_.destination.conn) Version(*ctx_.destination.conn, "P104", "destination", m_.to_engine);
     if (ctx_.source.conn) {
@@ -209,19 +209,17 @@ class Prechecker {
   bool Incremental() const { return m_.Has(ir::MigrationType::kIncremental); }
 
   // An endpoint given by `instance`: the role assumed (when the instance is another
-  // account's) and the address the cloud API gave for it.
-  void Cloud(const Side& side, const char* role_code, const char* address_code, const char* which) {
-    // Connectivity() names the item that says why an instance has no address.
-    const bool role_failed = side.resolution && side.resolution->role_error;
-    unresolved_[which] = role_failed ? role_code : address_code;
-    if (!side.resolution) return;
+  // account's) and the address the cloud API gave for it. Returns the code of the item that
+  // failed, or nullptr.
+  const char* Cloud(const Side& side, const char* role_code, const char* address_code, const char* which) {
+    if (!side.resolution) return nullptr;
     const cloud::Resolution& r = *side.resolution;
     const ir::Endpoint& e = *side.endpoint;
     if (!r.role_arn.empty()) {
       std::string title = fmt::format("{}: role {} assumable", which, r.role_arn.substr(r.role_arn.rfind('/') + 1));
       if (r.role_error) {
         Item(role_code, title, R::kFailure, r.role_error->status.message(), r.role_error->hint, r.role_error->loc);
-        return;  // the address cannot be asked for without the role
+        return role_code;  // the address cannot be asked for without the role
       }
       Item(role_code, title, R::kPass,
            fmt::format("assumed {} as session {}; its credentials last until {} and are renewed before then",
@@ -232,25 +230,27 @@ class Prechecker {
     if (r.address_error) {
       Item(address_code, title, R::kFailure, r.address_error->status.message(), r.address_error->hint,
            r.address_error->loc);
-      return;
+      return address_code;
     }
     Item(address_code, title, R::kPass,
          fmt::format("{}:{}, its {} address in {}{}", r.host, r.port, r.ip_type, e.region,
                      r.stale ? " (last known: the cloud API did not answer)" : ""),
          "", e.origin.loc);
+    return nullptr;
   }
 
-  void Connectivity(const Side& side, const char* code, const char* which) {
+  // `unresolved`: the item that says why the endpoint's instance has no address, if it has none.
+  void Connectivity(const Side& side, const char* code, const char* which, const char* unresolved) {
     std::string title = fmt::format("{}: connection and authentication", which);
     std::string loc = side.endpoint != nullptr ? side.endpoint->origin.loc : "";
     if (side.conn) {
       Item(code, title, R::kPass, Describe(*side.conn), "", loc);
       return;
     }
-    if (side.resolution && !side.resolution->ok()) {
+    if (unresolved != nullptr) {
       Item(code, title, R::kFailure,
            fmt::format("not tried: instance {} has no address yet ({} says why)", side.endpoint->instance,
-                       unresolved_[which]),
+                       unresolved),
            "", loc);
       return;
     }
@@ -816,7 +816,6 @@ class Prechecker {
     }
   }
 
-  std::map<std::string, std::string> unresolved_;  // side → the item saying why its instance has no address
   MigrationContext& ctx_;
   const ir::Migration& m_;
   PrecheckReport report_;

@@ -19,7 +19,7 @@ constexpr int kAttempts = 3;  // throttling and server errors are tried again, 1
 
 std::string SecretRef(const std::optional<ir::Secret>& s) {
   if (!s) return "its secret";
-  return fmt::format("secret(\"{}:{}\")", s->scheme, s->ref);
+  return "secret(\"" + s->ToString() + "\")";
 }
 
 // The renewal point: a quarter of the credentials' lifetime before they expire, at most

@@ -320,7 +320,11 @@ TEST(CrossAccount, EveryFailureIsExplainedByPrecheckWithThePlanLineAndNothingIsW
   EXPECT_EQ(Count(*dst, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('ferry_meta', 'cloud_fail_src')"), 0);
 }
 
+// The plan, compiled in this process, with the migrating account's keys where its secrets
+// point (for tests that resolve in-process).
 std::unique_ptr<Compilation> CompilePlan(const FakeCloud& cloud, const PlanOptions& o) {
+  setenv("FERRY_IT_AK", kKeyId, 1);
+  setenv("FERRY_IT_SK", kKeySecret, 1);
   auto c = CompileText("cross.ferry", CloudPlan(cloud, o));
   EXPECT_TRUE(c->ok());
   return c;
@@ -329,8 +333,6 @@ std::unique_ptr<Compilation> CompilePlan(const FakeCloud& cloud, const PlanOptio
 TEST(CrossAccount, CredentialsAreReusedAndRenewedBeforeTheyExpire) {
   FakeCloud cloud;
   Populate(cloud);
-  setenv("FERRY_IT_AK", kKeyId, 1);
-  setenv("FERRY_IT_SK", kKeySecret, 1);
   auto compiled = CompilePlan(cloud, {});
   const ir::Plan& plan = compiled->plan;
   const ir::Migration& m = plan.migrations.at(0);
@@ -391,8 +393,6 @@ TEST(CrossAccount, TheLastAddressIsUsedWhenTheCloudApiDoesNotAnswer) {
   {
     FakeCloud cloud;
     Populate(cloud);
-    setenv("FERRY_IT_AK", kKeyId, 1);
-    setenv("FERRY_IT_SK", kKeySecret, 1);
     compiled = CompilePlan(cloud, {});
     ASSERT_TRUE(r.Resolve(compiled->plan, compiled->plan.migrations.at(0), *compiled->plan.FindEndpoint("dst")).ok());
     ASSERT_TRUE(r.Resolve(compiled->plan, compiled->plan.migrations.at(0), *compiled->plan.FindEndpoint("src")).ok());
@@ -418,8 +418,6 @@ TEST(CrossAccount, TheLastAddressIsUsedWhenTheCloudApiDoesNotAnswer) {
 TEST(CrossAccount, AnswersOfAnUnexpectedShapeAreErrorsNotCrashes) {
   FakeCloud cloud;
   Populate(cloud);
-  setenv("FERRY_IT_AK", kKeyId, 1);
-  setenv("FERRY_IT_SK", kKeySecret, 1);
   auto compiled = CompilePlan(cloud, {});
   const ir::Plan& plan = compiled->plan;
   const ir::Migration& m = plan.migrations.at(0);
