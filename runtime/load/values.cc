@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <set>
 
 #include "compiler/type_pattern.h"
 #include "runtime/sql.h"
@@ -210,6 +213,110 @@ Status AppendValue(const ValuePlan& p, std::optional<std::string_view> value, Fo
   }
   AppendText(v, f, out);
   return Status::Ok();
+}
+
+bool PgBinaryCopySafe(const ColumnMapping& column) {
+  if (column.source == nullptr || column.type != column.source->type) return false;
+  // format_type()'s spelling, without its modifiers ("(12,2)") and array brackets.
+  std::string base;
+  int depth = 0;
+  for (char ch : column.type) {
+    if (ch == '(') ++depth;
+    else if (ch == ')') --depth;
+    else if (depth == 0) base.push_back(ch);
+  }
+  while (base.size() > 2 && base.compare(base.size() - 2, 2, "[]") == 0) base.resize(base.size() - 2);
+  if (base.rfind("interval", 0) == 0) return true;  // "interval day to second"
+  static const std::set<std::string, std::less<>> kBuiltIn = {
+      "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean", "text",
+      "character varying", "character", "bytea", "date", "time without time zone", "time with time zone",
+      "timestamp without time zone", "timestamp with time zone", "uuid", "json", "jsonb", "inet", "cidr",
+      "macaddr", "macaddr8", "bit", "bit varying", "oid", "money"};
+  return kBuiltIn.count(base) > 0;
+}
+
+StatusOr<int64_t> BinaryCopyRows::Feed(std::string_view b) {
+  static constexpr std::string_view kSignature("PGCOPY\n\377\r\n\0", 11);
+  int64_t rows = 0;
+  size_t i = 0;
+  // Gathers the next n bytes of a fixed-size part into number_: true once they are all there.
+  auto gather = [&](size_t n) {
+    size_t take = std::min(n - number_.size(), b.size() - i);
+    number_.append(b.data() + i, take);
+    i += take;
+    return number_.size() == n;
+  };
+  auto big_endian = [&](size_t from, size_t n) {
+    uint32_t v = 0;
+    for (size_t k = from; k < from + n; ++k) v = (v << 8) | static_cast<unsigned char>(number_[k]);
+    return v;
+  };
+  auto skip = [&] {
+    int64_t take = std::min<int64_t>(skip_, static_cast<int64_t>(b.size() - i));
+    i += static_cast<size_t>(take);
+    skip_ -= take;
+    return skip_ == 0;
+  };
+  auto field_done = [&] {
+    if (--fields_left_ > 0) {
+      state_ = State::kFieldLength;
+    } else {
+      ++rows;
+      state_ = State::kFieldCount;
+    }
+  };
+  auto bad = [](const char* what) {
+    return Status(Code::kInternal, fmt::format("the source's binary COPY output is not as documented: {}", what));
+  };
+  while (i < b.size()) {
+    switch (state_) {
+      case State::kSignature:  // signature, flags, header extension length
+        if (!gather(19)) return rows;
+        if (std::string_view(number_).substr(0, 11) != kSignature) return bad("no PGCOPY signature");
+        skip_ = big_endian(15, 4);
+        number_.clear();
+        state_ = State::kHeaderExtension;
+        break;
+      case State::kHeaderExtension:
+        if (skip()) state_ = State::kFieldCount;
+        break;
+      case State::kFieldCount: {
+        if (!gather(2)) return rows;
+        auto count = static_cast<int16_t>(big_endian(0, 2));
+        number_.clear();
+        if (count == -1) {
+          state_ = State::kEnd;
+        } else if (count < 0) {
+          return bad("a negative field count");
+        } else if (count == 0) {
+          ++rows;
+        } else {
+          fields_left_ = count;
+          state_ = State::kFieldLength;
+        }
+        break;
+      }
+      case State::kFieldLength: {
+        if (!gather(4)) return rows;
+        auto length = static_cast<int32_t>(big_endian(0, 4));
+        number_.clear();
+        if (length < -1) return bad("a negative field length");
+        if (length <= 0) {
+          field_done();  // NULL or empty
+        } else {
+          skip_ = length;
+          state_ = State::kFieldData;
+        }
+        break;
+      }
+      case State::kFieldData:
+        if (skip()) field_done();
+        break;
+      case State::kEnd:
+        return bad("bytes after its end");
+    }
+  }
+  return rows;
 }
 
 }  // namespace ferry::runtime

@@ -8,6 +8,7 @@
 #include "runtime/http.h"
 #include "runtime/ddl.h"
 #include "runtime/dry_run.h"
+#include "runtime/load/values.h"
 #include "runtime/mapping.h"
 #include "runtime/sql.h"
 #include "runtime/verify/normalize.h"
@@ -85,6 +86,83 @@ TEST(Types, SameTypeKnowsSpellings) {
   EXPECT_FALSE(SameType(Engine::kMariadb, "int unsigned", "int"));
   EXPECT_TRUE(SameType(Engine::kMariadb, "tinyint(1)", "boolean"));
   EXPECT_FALSE(SameType(Engine::kMariadb, "tinyint(1)", "tinyint(4)"));
+}
+
+// COPY's binary form, built by hand after the documentation's layout: a header with a 4-byte
+// extension, then tuples of two fields (one NULL), none, one empty, one of 300 bytes.
+std::string BinaryCopyStream() {
+  auto be = [](std::string* s, uint32_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  std::string s("PGCOPY\n\377\r\n\0", 11);
+  be(&s, 0, 4);  // flags
+  be(&s, 4, 4);  // extension length
+  s += "ext!";
+  be(&s, 2, 2);
+  be(&s, 4, 4);
+  be(&s, 42, 4);
+  be(&s, 0xffffffff, 4);  // NULL
+  be(&s, 0, 2);
+  be(&s, 1, 2);
+  be(&s, 0, 4);  // empty
+  be(&s, 1, 2);
+  be(&s, 300, 4);
+  s += std::string(300, '\xff');  // bytes that look like a trailer and a NULL
+  be(&s, 0xffff, 2);  // trailer
+  return s;
+}
+
+TEST(BinaryCopyRows, CountsTuplesWhereverThePiecesEnd) {
+  const std::string stream = BinaryCopyStream();
+  auto count = [](const std::vector<std::string_view>& pieces) {
+    BinaryCopyRows rows;
+    int64_t n = 0;
+    for (auto p : pieces) {
+      auto fed = rows.Feed(p);
+      EXPECT_TRUE(fed.ok()) << fed.status().ToString();
+      if (fed.ok()) n += *fed;
+    }
+    EXPECT_TRUE(rows.ended());
+    return n;
+  };
+  EXPECT_EQ(count({stream}), 4);
+  std::vector<std::string_view> bytes;
+  for (size_t i = 0; i < stream.size(); ++i) bytes.push_back(std::string_view(stream).substr(i, 1));
+  EXPECT_EQ(count(bytes), 4);
+  for (size_t cut = 0; cut <= stream.size(); ++cut) {
+    std::string_view v(stream);
+    ASSERT_EQ(count({v.substr(0, cut), v.substr(cut)}), 4) << "cut at " << cut;
+  }
+}
+
+TEST(BinaryCopyRows, WhatIsNotTheFormatIsAnError) {
+  const std::string good = BinaryCopyStream();
+  std::string unsigned_stream = good;
+  unsigned_stream[0] = 'X';
+  EXPECT_FALSE(BinaryCopyRows().Feed(unsigned_stream).ok());
+  EXPECT_FALSE(BinaryCopyRows().Feed(good + "x").ok()) << "bytes after the trailer";
+  std::string negative = good.substr(0, 23) + std::string("\xff\xfe", 2);  // field count -2
+  EXPECT_FALSE(BinaryCopyRows().Feed(negative).ok());
+}
+
+TEST(BinaryCopyRows, OnlyBuiltInTypesTheDestinationSharesTravelInBinary) {
+  Column src;
+  ColumnMapping c;
+  c.source = &src;
+  auto safe = [&](const std::string& from, const std::string& to) {
+    src.type = from;
+    c.type = to;
+    return PgBinaryCopySafe(c);
+  };
+  EXPECT_TRUE(safe("integer", "integer"));
+  EXPECT_TRUE(safe("numeric(12,2)", "numeric(12,2)"));
+  EXPECT_TRUE(safe("timestamp(3) with time zone", "timestamp(3) with time zone"));
+  EXPECT_TRUE(safe("character varying(40)[]", "character varying(40)[]"));
+  EXPECT_TRUE(safe("interval day to second(3)", "interval day to second(3)"));
+  EXPECT_FALSE(safe("integer", "bigint")) << "a binary int4 is no int8";
+  EXPECT_FALSE(safe("mood", "mood")) << "a user's type";
+  EXPECT_FALSE(safe("public.mood[]", "public.mood[]")) << "an array names its element type's OID";
+  EXPECT_FALSE(safe("geometry(Point,4326)", "geometry(Point,4326)")) << "an extension's type";
 }
 
 }  // namespace
