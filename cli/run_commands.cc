@@ -7,6 +7,7 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <map>
+#include <mutex>
 #include <vector>
 
 #include "compiler/driver.h"
@@ -102,7 +103,19 @@ std::string Human(double bytes) {
 class ProgressPrinter {
  public:
   explicit ProgressPrinter(const RunOptions& o, std::string migration) : o_(o), migration_(std::move(migration)) {}
+
+  // A line of its own (a schema statement run while the load goes on): above the bars, which
+  // are drawn again below it at the next tick.
+  void Line(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (o_.tty && drawn_ > 0) fmt::print("\x1b[{}A\x1b[J", drawn_);
+    drawn_ = 0;
+    fmt::print("{}\n", text);
+    std::fflush(stdout);
+  }
+
   void operator()(const std::vector<runtime::TableProgress>& tables, double secs, bool final) {
+    std::lock_guard<std::mutex> lock(mu_);
     if (o_.format == "json") {
       nlohmann::json j = {{"event", final ? "load_done" : "progress"}, {"migration", migration_}, {"seconds", secs}};
       for (const auto& t : tables) {
@@ -151,6 +164,7 @@ class ProgressPrinter {
  private:
   const RunOptions& o_;
   std::string migration_;
+  std::mutex mu_;  // the load's progress thread and the index builds both print
   int drawn_ = 0;
   double last_ = 0;
   std::map<std::string, bool> reported_;
@@ -338,6 +352,7 @@ int Apply(const RunOptions& o) {
       (void)runtime::RecordRun(**dst, ctx->migration_key, state, stage, error);
       if (metrics) metrics->SetStage(m->name, stage);
     };
+    ProgressPrinter printer(o, m->name);
     runtime::SchemaStageOptions sopts;
     sopts.parallel = m->workers;
     sopts.connect = [ctx]() { return runtime::ConnectTo(*ctx, ctx->destination); };
@@ -346,8 +361,7 @@ int Apply(const RunOptions& o) {
       if (action == "create") ++created;
       else ++kept;
       if (d.kind == "comment" || d.kind == "sequence reset") return;
-      fmt::print("{:<12} {:<8} {}\n", ir::Name(d.stage), action, d.Object());
-      std::fflush(stdout);
+      printer.Line(fmt::format("{:<12} {:<8} {}", ir::Name(d.stage), action, d.Object()));
     };
     const bool schema = m->Has(ir::MigrationType::kSchema), full = m->Has(ir::MigrationType::kFull);
     auto fail = [&](const std::string& stage, const runtime::Status& st) {
@@ -366,10 +380,15 @@ int Apply(const RunOptions& o) {
       runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPre, sopts);
       if (!st.ok()) return fail("schema.pre", st);
     }
+    // A table's indexes are built as soon as its rows are loaded, while other tables load.
+    std::unique_ptr<runtime::IndexBuilder> indexes;
     if (full) {
       record("running", "load", "");
-      ProgressPrinter printer(o, m->name);
       runtime::LoadOptions lopts;
+      if (schema) {
+        indexes = std::make_unique<runtime::IndexBuilder>(*ctx, sopts);
+        lopts.on_table_done = [&](const runtime::TableMapping& t) { indexes->TableLoaded(t.dst_schema, t.dst_table); };
+      }
       lopts.stop = &g_stop;
       lopts.lease_lost = &(*lease)->lost();
       lopts.on_progress = [&](const std::vector<runtime::TableProgress>& t, double secs, bool final) {
@@ -378,7 +397,14 @@ int Apply(const RunOptions& o) {
       };
       lopts.on_notice = [&](const std::string& note) { fmt::print(stderr, "ferry: migration {}: {}\n", m->name, note); };
       runtime::Status st = runtime::RunFullLoad(*ctx, lopts);
-      if (!st.ok()) return fail("load", st);
+      if (!st.ok()) {
+        // The index builds under way end; none other starts.
+        if (indexes) {
+          runtime::Status built = indexes->Stop();
+          if (!built.ok()) fmt::print(stderr, "ferry: migration {}: {}\n", m->name, built.ToString());
+        }
+        return fail("load", st);
+      }
     }
     if (full) {
       // The load may have outlived this connection (a destination restarted mid-load).
@@ -388,6 +414,11 @@ int Apply(const RunOptions& o) {
     }
     if (schema) {
       record("running", "schema.post", "");
+      if (indexes) {
+        runtime::Status st = indexes->Finish();
+        if (!st.ok()) return fail("schema.post", st);
+        sopts.done = &indexes->built();
+      }
       runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPost, sopts);
       if (!st.ok()) return fail("schema.post", st);
     }

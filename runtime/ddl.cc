@@ -362,10 +362,12 @@ class Generator {
         if (Mysql(to_)) {
           parts.push_back("PRIMARY KEY (" + fmt::format("{}", fmt::join(cols, ", ")) + ")");
         } else {
-          std::string key = fmt::format("CONSTRAINT {} PRIMARY KEY ({})", Q(FitName(to_, t.dst_table + "_pkey")),
-                                        fmt::join(cols, ", "));
-          if (late_primary_key_) late_keys_[&st] = key;
-          else parts.push_back(key);
+          if (late_primary_key_) {
+            late_keys_[&st] = fmt::format("{}", fmt::join(cols, ", "));
+          } else {
+            parts.push_back(fmt::format("CONSTRAINT {} PRIMARY KEY ({})", Q(FitName(to_, t.dst_table + "_pkey")),
+                                        fmt::join(cols, ", ")));
+          }
         }
         CheckKeyLength(t, *pk, "primary key");
       }
@@ -485,9 +487,17 @@ class Generator {
     std::vector<std::string> mysql_parts;
     std::string object = fmt::format("table {}.{}", t.dst_schema, t.dst_table);
     if (auto late = late_keys_.find(t.source); late != late_keys_.end()) {
-      // First among the table's indexes: foreign keys that reference it come after.
-      Emit(ir::StageKind::kSchemaPost, "index", t.dst_schema, t.dst_table, FitName(to_, t.dst_table + "_pkey"),
-           fmt::format("ALTER TABLE {} ADD {}", QN(t.dst_schema, t.dst_table), late->second), t.loc);
+      // First among the table's indexes: foreign keys that reference it come after. Built as a
+      // unique index, which may be built beside the table's other indexes (ADD PRIMARY KEY
+      // would lock them out), then made the primary key, which reads nothing.
+      std::string name = FitName(to_, t.dst_table + "_pkey");
+      Emit(ir::StageKind::kSchemaPost, "index", t.dst_schema, t.dst_table, name,
+           fmt::format("CREATE UNIQUE INDEX {} ON {} ({})", Q(name), QN(t.dst_schema, t.dst_table), late->second),
+           t.loc);
+      Emit(ir::StageKind::kSchemaPost, "primary key", t.dst_schema, t.dst_table, name,
+           fmt::format("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}", QN(t.dst_schema, t.dst_table),
+                       Q(name), Q(name)),
+           t.loc);
     }
     for (const auto& idx : t.source->indexes) {
       if (idx.primary || in_pre_.count({t.source, idx.name})) continue;
@@ -950,7 +960,7 @@ class Generator {
   std::map<const Table*, std::vector<std::string>> inline_;  // index and FK clauses for CREATE TABLE
   std::set<std::pair<const Table*, std::string>> in_pre_;   // indexes created with their table
   bool late_primary_key_;
-  std::map<const Table*, std::string> late_keys_;  // PostgreSQL primary keys added in schema.post
+  std::map<const Table*, std::string> late_keys_;  // PostgreSQL primary keys added in schema.post: their columns
   std::set<std::pair<std::string, std::string>> fk_names_;  // MySQL: FK names are per schema
 };
 

@@ -711,8 +711,9 @@ class Prechecker {
     std::vector<std::string> taken, kept;
     bool pg = m_.to_engine == Engine::kPostgres;
     for (const auto& st : ctx_.ddl.statements) {
+      // A primary key made of an index: the index's statement stands for the name.
       if (st.kind == "schema" || st.kind == "table" || st.kind == "comment" || st.kind == "sequence reset" ||
-          st.kind == "account" || ctx_.Ours(st.Object())) {
+          st.kind == "account" || st.kind == "primary key" || ctx_.Ours(st.Object())) {
         continue;
       }
       const ::ferry::runtime::Schema* s = d.FindSchema(st.dst_schema);

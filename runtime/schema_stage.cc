@@ -6,7 +6,6 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "runtime/meta.h"
@@ -46,6 +45,13 @@ bool DestinationHas(const MigrationContext& ctx, const DdlStatement& d) {
     }
     return true;
   }
+  if (d.kind == "primary key") {
+    if (t == nullptr) return false;
+    for (const auto& i : t->indexes) {
+      if (i.name == d.name && i.primary) return true;
+    }
+    return false;
+  }
   if (d.kind == "foreign key") return t != nullptr && Named(t->foreign_keys, d.name);
   if (d.kind == "view") return s->FindView(d.name) != nullptr;
   if (d.kind == "trigger") return Named(s->triggers, d.name);
@@ -73,107 +79,15 @@ std::vector<std::string> Objects(const std::vector<const DdlStatement*>& stateme
   return objects;
 }
 
-// Runs `builds` on up to options.parallel connections, a table's statements on one
-// connection, in order (a MySQL ALTER TABLE holds its table). Their intents are recorded
-// before and their completion after, as a batch's are.
-Status BuildInParallel(Connection& dst, const std::string& migration, const std::vector<const DdlStatement*>& builds,
-                       const SchemaStageOptions& opt,
-                       const std::function<Status(Connection&, const DdlStatement&)>& run) {
-  std::vector<std::vector<const DdlStatement*>> tables;
-  std::map<std::string, size_t> at;
-  for (const DdlStatement* d : builds) {
-    auto [it, added] = at.emplace(d->dst_schema + "." + d->dst_table, tables.size());
-    if (added) tables.emplace_back();
-    tables[it->second].push_back(d);
-  }
-  std::vector<std::string> objects = Objects(builds);
-  FERRY_RETURN_IF_ERROR(RecordObjects(dst, migration, objects, ObjectState::kCreating));
-  std::mutex mu;
-  Status failed;
-  size_t next = 0;
-  auto worker = [&](Connection* c) {
-    std::unique_ptr<Connection> own;
-    Connection* tuned = nullptr;
-    while (true) {
-      size_t i;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!failed.ok() || next >= tables.size()) return;
-        i = next++;
-      }
-      Status st;
-      if (c == nullptr) {
-        auto opened = opt.connect();
-        if (opened.ok()) {
-          own = std::move(opened).value();
-          c = own.get();
-        } else {
-          st = opened.status();
-        }
-      }
-      if (st.ok() && c->engine() == ir::Engine::kPostgres && c != tuned) {
-        // Sorts for index builds in memory rather than in temporary files: this session only.
-        st = c->Execute("SET maintenance_work_mem = '256MB'");
-        tuned = c;
-      }
-      for (size_t k = 0; st.ok() && k < tables[i].size(); ++k) {
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          if (opt.on_statement) opt.on_statement(*tables[i][k], "create");
-        }
-        st = run(*c, *tables[i][k]);
-      }
-      if (!st.ok()) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (failed.ok()) failed = st;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  size_t n = std::min<size_t>(static_cast<size_t>(opt.parallel), tables.size());
-  for (size_t i = 1; i < n; ++i) threads.emplace_back(worker, nullptr);
-  worker(&dst);
-  for (auto& t : threads) t.join();
-  if (!failed.ok()) return failed;
-  return RecordObjects(dst, migration, objects, ObjectState::kDone);
-}
+// Runs one statement of a schema stage on one connection; a failure names the stage, the
+// object, the plan line and the SQL.
+struct StatementRunner {
+  std::string stage_name;
+  bool one_tx = false;        // PostgreSQL schema.pre: a failure rolls the stage back
+  std::string session_mode;   // MySQL family: the sql_mode to return to after a body's own
 
-}  // namespace
-
-Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stage, const SchemaStageOptions& opt) {
-  const bool pg = dst.engine() == ir::Engine::kPostgres;
-  const bool one_tx = pg && stage == ir::StageKind::kSchemaPre;
-  std::string stage_name(ir::Name(stage));
-  const std::string& migration = ctx.migration_key;
-  FERRY_RETURN_IF_ERROR(EnsureMeta(dst));
-  // As pg_dump does: a function body may use objects created after it (a view, say).
-  if (pg) FERRY_RETURN_IF_ERROR(dst.Execute("SET check_function_bodies = false"));
-  // Tables may reference tables created after them (foreign keys inline in CREATE TABLE);
-  // nothing holds rows yet, so there is nothing to check.
-  if (!pg && stage == ir::StageKind::kSchemaPre) FERRY_RETURN_IF_ERROR(dst.Execute("SET foreign_key_checks = 0"));
-  if (!pg && stage != ir::StageKind::kSchemaPre) FERRY_RETURN_IF_ERROR(dst.Execute("SET foreign_key_checks = 1"));
-  std::string session_mode;
-  if (!pg) {
-    auto r = dst.Query("SELECT @@SESSION.sql_mode");
-    if (r.ok() && !r->rows.empty()) session_mode = r->rows[0][0].value_or("");
-  }
-  std::vector<const DdlStatement*> todo;
-  for (const auto& d : ctx.ddl.statements) {
-    if (d.stage != stage) continue;
-    // A table that exists is kept (conflicts = ignore; precheck failed otherwise), and so
-    // are its comments.
-    if (DestinationHas(ctx, d) || (d.kind == "comment" && stage == ir::StageKind::kSchemaPre &&
-                                   ctx.DestinationHasTable(d.dst_schema, d.dst_table))) {
-      if (opt.on_statement) opt.on_statement(d, "exists");
-    } else if (d.after_full && !opt.full_done) {
-      if (opt.on_statement) opt.on_statement(d, "deferred");
-    } else {
-      todo.push_back(&d);
-    }
-  }
-  // One statement on one connection; a failure names the stage, the object and the SQL.
-  auto run = [&](Connection& c, const DdlStatement& d) -> Status {
+  Status Run(Connection& c, const DdlStatement& d) const {
+    const bool pg = c.engine() == ir::Engine::kPostgres;
     Status st;
     if (d.run_in_schema) {
       st = c.Execute(pg ? "SET search_path TO " + QuoteIdent(c.engine(), d.dst_schema)
@@ -202,16 +116,172 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
                               d.Object(), d.loc, why,
                               one_tx ? "; nothing of this stage was kept (it runs in one transaction)" : "", sql),
                   st.native());
-  };
-  if (stage == ir::StageKind::kSchemaPost && opt.parallel > 1 && opt.connect) {
+  }
+};
+
+}  // namespace
+
+// ---- IndexBuilder ------------------------------------------------------------------------------
+
+IndexBuilder::IndexBuilder(MigrationContext& ctx, SchemaStageOptions options) : ctx_(ctx), opt_(std::move(options)) {
+  const bool pg = ctx.migration->to_engine == ir::Engine::kPostgres;
+  std::map<std::string, size_t> by_table;  // MySQL family: a table's one unit
+  for (const auto& d : ctx.ddl.statements) {
+    if (d.stage != ir::StageKind::kSchemaPost || d.kind != "index") continue;
+    if ((opt_.done != nullptr && opt_.done->count(&d)) || DestinationHas(ctx, d)) continue;
+    std::string table = d.dst_schema + "." + d.dst_table;
+    if (!pg) {
+      auto [it, added] = by_table.emplace(table, units_.size());
+      if (!added) {
+        units_[it->second].statements.push_back(&d);
+        continue;
+      }
+    }
+    Unit u;
+    u.schema = d.dst_schema;
+    u.table = d.dst_table;
+    u.statements.push_back(&d);
+    for (const auto& t : ctx.selection.tables) {
+      if (t.dst_schema == d.dst_schema && t.dst_table == d.dst_table) u.size = t.source->rows_estimate;
+    }
+    units_.push_back(std::move(u));
+  }
+  size_t n = std::min<size_t>(static_cast<size_t>(std::max(1, opt_.parallel)), units_.size());
+  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { Worker(); });
+}
+
+IndexBuilder::~IndexBuilder() { (void)Stop(); }
+
+void IndexBuilder::TableLoaded(const std::string& dst_schema, const std::string& dst_table) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& u : units_) {
+    if (u.schema == dst_schema && u.table == dst_table) u.released = true;
+  }
+  cv_.notify_all();
+}
+
+Status IndexBuilder::Finish() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& u : units_) u.released = true;
+    closing_ = true;
+  }
+  return Wait();
+}
+
+Status IndexBuilder::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  return Wait();
+}
+
+Status IndexBuilder::Wait() {
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  return failed_;
+}
+
+void IndexBuilder::Worker() {
+  const StatementRunner runner{"schema.post", false, ""};
+  std::unique_ptr<Connection> conn;
+  while (true) {
+    Unit* unit = nullptr;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      while (true) {
+        if (stopping_ || !failed_.ok()) return;
+        for (auto& u : units_) {
+          if (u.released && !u.statements.empty() && (unit == nullptr || u.size > unit->size)) unit = &u;
+        }
+        if (unit != nullptr) break;
+        bool pending = false;
+        for (const auto& u : units_) pending |= !u.statements.empty();
+        if (closing_ && !pending) return;
+        cv_.wait(lock);
+      }
+    }
+    // Taken: emptied in place under the lock, so no other worker picks it.
+    std::vector<const DdlStatement*> statements;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      statements.swap(unit->statements);
+    }
+    Status st;
+    if (!conn) {
+      auto opened = opt_.connect();
+      if (opened.ok()) {
+        conn = std::move(opened).value();
+        // Sorts for index builds in memory rather than in temporary files: this session only.
+        if (conn->engine() == ir::Engine::kPostgres) st = conn->Execute("SET maintenance_work_mem = '256MB'");
+      } else {
+        st = opened.status();
+      }
+    }
+    std::vector<std::string> objects = Objects(statements);
+    if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kCreating);
+    for (size_t k = 0; st.ok() && k < statements.size(); ++k) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (opt_.on_statement) opt_.on_statement(*statements[k], "create");
+      }
+      st = runner.Run(*conn, *statements[k]);
+    }
+    if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kDone);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (st.ok()) {
+      built_.insert(statements.begin(), statements.end());
+    } else if (failed_.ok()) {
+      if (st.message().rfind("schema.post", 0) != 0) st.Prefix("schema.post");
+      failed_ = st;
+    }
+    cv_.notify_all();
+  }
+}
+
+Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stage, const SchemaStageOptions& opt) {
+  const bool pg = dst.engine() == ir::Engine::kPostgres;
+  const bool one_tx = pg && stage == ir::StageKind::kSchemaPre;
+  std::string stage_name(ir::Name(stage));
+  const std::string& migration = ctx.migration_key;
+  FERRY_RETURN_IF_ERROR(EnsureMeta(dst));
+  // As pg_dump does: a function body may use objects created after it (a view, say).
+  if (pg) FERRY_RETURN_IF_ERROR(dst.Execute("SET check_function_bodies = false"));
+  // Tables may reference tables created after them (foreign keys inline in CREATE TABLE);
+  // nothing holds rows yet, so there is nothing to check.
+  if (!pg && stage == ir::StageKind::kSchemaPre) FERRY_RETURN_IF_ERROR(dst.Execute("SET foreign_key_checks = 0"));
+  if (!pg && stage != ir::StageKind::kSchemaPre) FERRY_RETURN_IF_ERROR(dst.Execute("SET foreign_key_checks = 1"));
+  std::string session_mode;
+  if (!pg) {
+    auto r = dst.Query("SELECT @@SESSION.sql_mode");
+    if (r.ok() && !r->rows.empty()) session_mode = r->rows[0][0].value_or("");
+  }
+  std::vector<const DdlStatement*> todo;
+  for (const auto& d : ctx.ddl.statements) {
+    if (d.stage != stage) continue;
+    // A table that exists is kept (conflicts = ignore; precheck failed otherwise), and so
+    // are its comments.
+    if (opt.done != nullptr && opt.done->count(&d)) continue;  // run by this process already
+    if (DestinationHas(ctx, d) || (d.kind == "comment" && stage == ir::StageKind::kSchemaPre &&
+                                   ctx.DestinationHasTable(d.dst_schema, d.dst_table))) {
+      if (opt.on_statement) opt.on_statement(d, "exists");
+    } else if (d.after_full && !opt.full_done) {
+      if (opt.on_statement) opt.on_statement(d, "deferred");
+    } else {
+      todo.push_back(&d);
+    }
+  }
+  const StatementRunner runner{stage_name, one_tx, session_mode};
+  if (stage == ir::StageKind::kSchemaPost && opt.connect) {
     // Index builds first, several at a time (each reads and sorts a whole table); foreign keys
     // and the rest follow in order, once every index they may rely on is there.
-    std::vector<const DdlStatement*> builds, rest;
-    for (const DdlStatement* d : todo) (d->kind == "index" ? builds : rest).push_back(d);
-    if (builds.size() > 1) {
-      FERRY_RETURN_IF_ERROR(BuildInParallel(dst, migration, builds, opt, run));
-      todo = std::move(rest);
-    }
+    IndexBuilder builder(ctx, opt);
+    FERRY_RETURN_IF_ERROR(builder.Finish());
+    todo.erase(std::remove_if(todo.begin(), todo.end(), [&](const DdlStatement* d) { return builder.built().count(d) > 0; }),
+               todo.end());
   }
   if (one_tx) FERRY_RETURN_IF_ERROR(dst.Begin());
   // Batches: the intents of a batch are recorded in one statement before it runs (MySQL-family
@@ -225,7 +295,7 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
     Status st = RecordObjects(dst, migration, objects, ObjectState::kCreating);
     for (size_t i = 0; st.ok() && i < batch.size(); ++i) {
       if (opt.on_statement) opt.on_statement(*batch[i], "create");
-      st = run(dst, *batch[i]);
+      st = runner.Run(dst, *batch[i]);
       if (!st.ok()) return st;
     }
     if (st.ok()) st = RecordObjects(dst, migration, objects, ObjectState::kDone);

@@ -6,8 +6,14 @@
 // is created or none is. A failure names the stage, the object, the plan line and the SQL.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "runtime/context.h"
 
@@ -19,13 +25,64 @@ bool DestinationHas(const MigrationContext& ctx, const DdlStatement& d);
 struct SchemaStageOptions {
   bool full_done = true;  // triggers with `after_full` are created only once the load is done
   // Called before each statement with what happens to it: "create", "exists" or "deferred".
+  // Index builds call it from their own threads, one call at a time.
   std::function<void(const DdlStatement&, const std::string& action)> on_statement;
-  // schema.post builds indexes on up to `parallel` connections: the one given, and more that
-  // `connect` opens to the same destination.
+  // schema.post builds indexes on up to `parallel` connections that `connect` opens to the
+  // destination.
   int parallel = 1;
   std::function<StatusOr<std::unique_ptr<Connection>>()> connect;
+  // Statements this process has run already (an IndexBuilder's): skipped, and not reported.
+  const std::set<const DdlStatement*>* done = nullptr;
 };
 
 Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stage, const SchemaStageOptions& options);
+
+// Builds schema.post's indexes (the kind "index" statements the destination does not have yet),
+// a table's as soon as its rows are all there (the DAG's load(t) → schema.post(t)), on up to
+// options.parallel connections of its own, while the load of other tables goes on. On
+// PostgreSQL every index is built on its own, so that a table's indexes are built side by side;
+// on the MySQL family a table's indexes are one ALTER TABLE, which holds the table. The largest
+// table's index released goes first. Each build is recorded in ferry_meta before and after, as
+// the schema stages record theirs.
+class IndexBuilder {
+ public:
+  IndexBuilder(MigrationContext& ctx, SchemaStageOptions options);
+  ~IndexBuilder();  // stops: waits for the builds under way, starts no other
+  IndexBuilder(const IndexBuilder&) = delete;
+  IndexBuilder& operator=(const IndexBuilder&) = delete;
+
+  // The rows of this destination table are all loaded: its indexes may be built.
+  void TableLoaded(const std::string& dst_schema, const std::string& dst_table);
+  // Releases every table not released yet, waits for every build, and returns the first
+  // failure (naming the stage, the index, the plan line and the SQL).
+  Status Finish();
+  // Starts no other build and waits for those under way (the load failed or was stopped);
+  // the first failure among them, if any.
+  Status Stop();
+  // The statements built, for SchemaStageOptions::done. Once Finish or Stop has returned.
+  const std::set<const DdlStatement*>& built() const { return built_; }
+
+ private:
+  struct Unit {
+    std::string schema, table;                    // the destination table
+    std::vector<const DdlStatement*> statements;  // run in order on one connection; empty once taken
+    int64_t size = 0;                             // the table's estimated rows
+    bool released = false;
+  };
+  void Worker();
+  Status Wait();
+
+  MigrationContext& ctx_;
+  SchemaStageOptions opt_;
+  std::vector<Unit> units_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t running_ = 0;
+  bool stopping_ = false;  // no new build starts
+  bool closing_ = false;   // every unit is released: workers leave once the queue is empty
+  Status failed_;
+  std::set<const DdlStatement*> built_;
+  std::vector<std::thread> threads_;
+};
 
 }  // namespace ferry::runtime

@@ -184,6 +184,9 @@ class Loader {
 
   Status Copy() {
     start_ = Clock::now();
+    for (const auto& job : jobs_) {  // loaded by an earlier run
+      if (job->chunks_done == job->chunks && opt_.on_table_done) opt_.on_table_done(*job->mapping);
+    }
     int workers = std::max(1, std::min<int>(m_.workers, static_cast<int>(work_.size())));
     std::vector<std::thread> threads;
     for (int i = 0; i < workers && !work_.empty(); ++i) threads.emplace_back([this] { Worker(); });
@@ -439,7 +442,7 @@ class Loader {
     if (!st.ok()) return fail(st);
     job.rows += done.rows;
     job.bytes += done.bytes;
-    ++job.chunks_done;
+    if (++job.chunks_done == job.chunks && opt_.on_table_done) opt_.on_table_done(t);
     return Status::Ok();
   }
 

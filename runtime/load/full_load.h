@@ -34,6 +34,9 @@ struct LoadOptions {
   std::function<void(const std::vector<TableProgress>&, double seconds, bool final)> on_progress;
   // A remark for the person running the load, said once: a slower path taken, and why.
   std::function<void(const std::string&)> on_notice;
+  // A table's rows are all in the destination (its last chunk committed, in this run or an
+  // earlier one): its indexes may be built. Called from the load's threads.
+  std::function<void(const TableMapping&)> on_table_done;
 };
 
 // Runs the load of every selected table. kCancelled when stopped by request.

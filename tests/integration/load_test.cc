@@ -375,6 +375,10 @@ TEST(LoadResume, SigkillAnywhereLosesAndDoublesNothing) {
   EXPECT_EQ(Rows(*d, "SELECT count(*) FROM it_kill_dst.nokey")[0][0], "3");
   // Every id once: a doubled chunk would break the primary key, or show here.
   EXPECT_EQ(Rows(*d, "SELECT count(DISTINCT id) FROM it_kill_dst.t")[0][0], want[0][0]);
+  // Its primary key (a unique index built beside the load, then made the key), whichever
+  // step the kills interrupted.
+  EXPECT_EQ(Rows(*d, "SELECT count(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'it_kill_dst.t'::regclass")[0][0],
+            "1");
 }
 
 // One apply at a time; SIGINT stops at a chunk boundary and the next apply resumes.
