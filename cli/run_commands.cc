@@ -360,7 +360,7 @@ int Apply(const RunOptions& o) {
     sopts.on_statement = [&](const runtime::DdlStatement& d, const std::string& action) {
       if (action == "create") ++created;
       else ++kept;
-      if (d.kind == "comment" || d.kind == "sequence reset") return;
+      if (d.kind == "comment" || d.kind == "sequence reset" || d.kind == "table setting") return;
       printer.Line(fmt::format("{:<12} {:<8} {}", ir::Name(d.stage), action, d.Object()));
     };
     const bool schema = m->Has(ir::MigrationType::kSchema), full = m->Has(ir::MigrationType::kFull);

@@ -158,7 +158,12 @@ class Generator {
         // then built once, sorted, in schema.post (as pg_restore does). Not with conflicts =
         // ignore: ON CONFLICT needs the key during the load.
         late_primary_key_(m.to_engine == Engine::kPostgres && m.Has(ir::MigrationType::kFull) &&
-                          m.conflicts != ir::Conflicts::kIgnore) {}
+                          m.conflicts != ir::Conflicts::kIgnore),
+        // Into PostgreSQL, a table created for a full load is kept from autovacuum until
+        // schema.post is done: a worker vacuuming a just-loaded table holds the lock that
+        // attaching its primary key or a foreign key needs, for a second (deadlock_timeout)
+        // each time, and spends the CPU the load needs.
+        hold_autovacuum_(m.to_engine == Engine::kPostgres && m.Has(ir::MigrationType::kFull)) {}
 
   Ddl Run() {
     for (const auto& s : sel_.schemas) CreateSchema(s);
@@ -187,6 +192,12 @@ class Generator {
       if (s.whole) Sequences(s);
     }
     for (const auto& t : sel_.tables) ResetIdentity(t);
+    for (const auto& t : sel_.tables) {
+      if (!hold_autovacuum_) break;
+      Emit(ir::StageKind::kSchemaPost, "table setting", t.dst_schema, t.dst_table, "autovacuum_enabled",
+           fmt::format("ALTER TABLE {} RESET (autovacuum_enabled)", QN(t.dst_schema, t.dst_table)), t.loc)
+          .idempotent = true;
+    }
     // Pre before post, keeping each stage's order.
     std::stable_partition(out_.statements.begin(), out_.statements.end(),
                           [](const DdlStatement& d) { return d.stage == ir::StageKind::kSchemaPre; });
@@ -417,8 +428,9 @@ class Generator {
         sql += " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
       }
       if (!st.comment.empty()) sql += " COMMENT=" + L(st.comment);
-    } else if (!st.comment.empty()) {
-      comments.push_back(fmt::format("COMMENT ON TABLE {} IS {}", table, L(st.comment)));
+    } else {
+      if (hold_autovacuum_) sql += " WITH (autovacuum_enabled = false)";  // until schema.post resets it
+      if (!st.comment.empty()) comments.push_back(fmt::format("COMMENT ON TABLE {} IS {}", table, L(st.comment)));
     }
     if (st.partitioned) {
       Add(Sev::kWarning, "D013", fmt::format("table {}.{}", t.dst_schema, t.dst_table),
@@ -960,6 +972,7 @@ class Generator {
   std::map<const Table*, std::vector<std::string>> inline_;  // index and FK clauses for CREATE TABLE
   std::set<std::pair<const Table*, std::string>> in_pre_;   // indexes created with their table
   bool late_primary_key_;
+  bool hold_autovacuum_;
   std::map<const Table*, std::string> late_keys_;  // PostgreSQL primary keys added in schema.post: their columns
   std::set<std::pair<std::string, std::string>> fk_names_;  // MySQL: FK names are per schema
 };

@@ -22,7 +22,8 @@ struct DdlStatement {
   ir::StageKind stage = ir::StageKind::kSchemaPre;  // kSchemaPre or kSchemaPost
   std::string kind;        // schema, table, sequence, comment, index, primary key (one made of an
                            // index built before), foreign key, routine, view, trigger, event,
-                           // sequence reset
+                           // sequence reset, table setting (PostgreSQL autovacuum_enabled reset
+                           // after the load)
   std::string dst_schema;  // the destination object, for existence checks and messages
   std::string dst_table;   // the table it belongs to, when it belongs to one
   std::string name;        // the object's own name (an index's, a view's …)

@@ -151,7 +151,7 @@ std::string RenderDryRunText(const MigrationContext& ctx, bool color) {
       bool exists = ctx.prepared && (DestinationHas(ctx, d) || (d.kind == "comment" && d.stage == ir::StageKind::kSchemaPre &&
                                                                  ctx.DestinationHasTable(d.dst_schema, d.dst_table)));
       if (exists) {
-        if (d.kind == "comment") continue;
+        if (d.kind == "comment" || d.kind == "table setting") continue;
         std::string why;
         if (ctx.Ours(d.Object())) why = " (created by an earlier run of this migration)";
         else if (d.kind == "table") why = m.conflicts == ir::Conflicts::kIgnore ? " (conflicts = ignore)" : " (conflicts = report: precheck fails)";

@@ -713,7 +713,7 @@ class Prechecker {
     for (const auto& st : ctx_.ddl.statements) {
       // A primary key made of an index: the index's statement stands for the name.
       if (st.kind == "schema" || st.kind == "table" || st.kind == "comment" || st.kind == "sequence reset" ||
-          st.kind == "account" || st.kind == "primary key" || ctx_.Ours(st.Object())) {
+          st.kind == "account" || st.kind == "primary key" || st.kind == "table setting" || ctx_.Ours(st.Object())) {
         continue;
       }
       const ::ferry::runtime::Schema* s = d.FindSchema(st.dst_schema);

@@ -53,6 +53,8 @@ bool DestinationHas(const MigrationContext& ctx, const DdlStatement& d) {
     return false;
   }
   if (d.kind == "foreign key") return t != nullptr && Named(t->foreign_keys, d.name);
+  // The setting of a table this migration did not create is the user's own: left alone.
+  if (d.kind == "table setting") return t != nullptr && !ctx.Ours("table " + d.dst_schema + "." + d.dst_table);
   if (d.kind == "view") return s->FindView(d.name) != nullptr;
   if (d.kind == "trigger") return Named(s->triggers, d.name);
   if (d.kind == "routine") {

@@ -183,7 +183,9 @@ TEST(LoadFeatures, ConflictsIgnoreKeepsTheDestinationsRows) {
     auto d = Admin(dst, db);
     ASSERT_NE(d, nullptr);
     if (pg) {
-      Exec(*d, {"CREATE SCHEMA it_ign_src", "CREATE TABLE it_ign_src.t (id int PRIMARY KEY, v varchar(20))",
+      // The user's own table settings are left as they are.
+      Exec(*d, {"CREATE SCHEMA it_ign_src",
+                "CREATE TABLE it_ign_src.t (id int PRIMARY KEY, v varchar(20)) WITH (autovacuum_enabled = false)",
                 "INSERT INTO it_ign_src.t VALUES (2, 'kept')"});
     } else {
       Exec(*d, {"DROP DATABASE IF EXISTS it_ign_src", "CREATE DATABASE it_ign_src",
@@ -201,6 +203,11 @@ TEST(LoadFeatures, ConflictsIgnoreKeepsTheDestinationsRows) {
     EXPECT_EQ(rows->rows[0][1], "from source");
     EXPECT_EQ(rows->rows[1][1], "kept") << "the destination's row was overwritten";
     EXPECT_EQ(rows->rows[2][1], "from source");
+    if (pg) {
+      auto options = d->Query("SELECT reloptions::text FROM pg_class WHERE oid = 'it_ign_src.t'::regclass");
+      ASSERT_TRUE(options.ok());
+      EXPECT_EQ(options->rows[0][0], "{autovacuum_enabled=false}");
+    }
   }
 }
 
@@ -254,6 +261,10 @@ TEST(LoadFeatures, AnIndexIsBuiltOnceItsTableIsLoadedWhileOthersLoad) {
     EXPECT_EQ(got->rows, want->rows) << sql;
     EXPECT_FALSE(got->rows.empty()) << sql;
   }
+  // Autovacuum, held off the new tables during the load, is theirs again.
+  auto options = d->Query("SELECT count(*) FROM pg_class WHERE relnamespace = 'ovl'::regnamespace AND reloptions IS NOT NULL");
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->rows[0][0], "0") << "a table was left with autovacuum_enabled = false";
   // The rows counted as they went by, from binary (a_small) and text (b_big) alike.
   auto st = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out);
   std::map<std::string, int64_t> rows;
