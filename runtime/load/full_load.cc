@@ -103,6 +103,13 @@ class Loader {
       }
       jobs_.push_back(std::move(job));
     }
+    // The largest tables first: the last table loaded is then a small one, whose index builds
+    // are what remains once the rows are in, rather than the largest table's.
+    auto size = [](const Work& w) {
+      const Table& t = *w.job->mapping->source;
+      return std::make_pair(t.bytes_estimate, t.rows_estimate);
+    };
+    std::stable_sort(work_.begin(), work_.end(), [&](const Work& a, const Work& b) { return size(a) > size(b); });
     return Status::Ok();
   }
 
