@@ -89,10 +89,26 @@ plan() {  # plan FILE FROM TO DSTDB
   printf "endpoint src {\n  $src\n  password = secret(\"file:$FERRY_TEST_PASSWORD_FILE\")\n}\nendpoint dst {\n  $dst\n  password = secret(\"file:$FERRY_TEST_PASSWORD_FILE\")\n}\nmigration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n  workers = $workers\n  objects {\n    schema $schema -> ferry_copy\n  }\n}\n" >"$1"
 }
 
+# Each tool starts from the same state: the servers' dirty pages written out (the dataset just
+# generated, the previous tool's writes), so that no tool pays for another's checkpoint.
+settle() {
+  "${p1[@]}" -d postgres -c CHECKPOINT
+  "${p2[@]}" -d postgres -c CHECKPOINT
+  for m in "${m1[*]}" "${m2[*]}"; do
+    $m -N -e "SET GLOBAL innodb_max_dirty_pages_pct = 0" >/dev/null
+    for _ in $(seq 1 30); do
+      [ "$($m -N -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'INNODB_BUFFER_POOL_PAGES_DIRTY'")" -lt 100 ] && break
+      sleep 1
+    done
+    $m -N -e "SET GLOBAL innodb_max_dirty_pages_pct = DEFAULT" >/dev/null
+  done
+}
+
 declare -A secs rss
 measure() {  # measure LABEL command…
   local label=$1
   shift
+  settle
   if /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>&1; then
     read -r s k <"$work/time"
   else
