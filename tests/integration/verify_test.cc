@@ -152,13 +152,15 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
   Exec(*c, {
       "UPDATE " + goods + " SET v2 = v2 + 1 WHERE id = 1",  // a changed value
       "DELETE FROM " + goods + " WHERE id = 2",             // a missing row
-      "INSERT INTO " + goods + " (id, v2) VALUES (1000, 5)",  // an extra row
+      "INSERT INTO " + goods + " (id, v2) VALUES (0, 5)",  // an extra row (in the first chunk)
       "UPDATE " + goods + " SET txt = NULL WHERE id = 3",   // NULL instead of ''
       "UPDATE " + goods + " SET dbl = 0.3 WHERE id = 4",    // a float's last digit
       Pg(dst) ? "UPDATE " + goods + " SET ts = ts + interval '1 microsecond' WHERE id = 5"
               : "UPDATE " + goods + " SET ts = ts + INTERVAL 1 MICROSECOND WHERE id = 5",
       "UPDATE " + goods + " SET txt = 'abc ' WHERE id = 6",  // a trailing space
       "UPDATE " + goods + " SET js = '{\"n\": 99}' WHERE id = 10",  // a JSON document
+      // Alone in the last chunk, so that the chunk's hash alone must see it.
+      "UPDATE " + goods + " SET " + (Pg(dst) ? "\"dec\"" : "`dec`") + " = 7.001 WHERE id = 55",
       // Not differences: -0 where the source has 0; CHAR padding written out.
       Pg(dst) ? "UPDATE " + goods + " SET dbl = '-0'::float8 WHERE id = 7"
               : "UPDATE " + goods + " SET dbl = -0e0 WHERE id = 7",
@@ -175,7 +177,7 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
     EXPECT_EQ(report["equal"], false);
     const nlohmann::json& items = *Table(report, ".items");
     EXPECT_EQ(items["equal"], false);
-    EXPECT_EQ(items["differences"], 8) << items.dump(2);
+    EXPECT_EQ(items["differences"], 9) << items.dump(2);
     std::map<std::string, std::pair<std::string, std::set<std::string>>> found;  // id -> kind, columns
     for (const auto& d : items["listed"]) {
       std::set<std::string> cols;
@@ -186,9 +188,10 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
     }
     using Cols = std::set<std::string>;
     std::map<std::string, std::pair<std::string, Cols>> want = {
-        {"1", {"differs", Cols{"v"}}},   {"2", {"missing", Cols{}}},     {"1000", {"extra", Cols{}}},
+        {"1", {"differs", Cols{"v"}}},   {"2", {"missing", Cols{}}},     {"0", {"extra", Cols{}}},
         {"3", {"differs", Cols{"txt"}}}, {"4", {"differs", Cols{"dbl"}}}, {"5", {"differs", Cols{"ts"}}},
         {"6", {"differs", Cols{"txt"}}}, {"10", {"differs", Cols{"js"}}},
+        {"55", {"differs", Cols{"dec"}}},
     };
     EXPECT_EQ(found, want) << items.dump(2);
     for (const auto& d : items["listed"]) {
