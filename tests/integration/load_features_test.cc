@@ -212,9 +212,10 @@ TEST(LoadFeatures, ConflictsIgnoreKeepsTheDestinationsRows) {
 }
 
 // A table's indexes are built as soon as its own rows are in (the DAG's load(t) →
-// schema.post(t)), while another table still loads. PostgreSQL to PostgreSQL, the rows travel
-// in COPY's binary form where every column's type allows it (a_small), and as text where one
-// does not (b_big: a range and a point, outside the types that go in binary).
+// schema.post(t)), while another table still loads; the largest table loads first. PostgreSQL
+// to PostgreSQL, the rows travel in COPY's binary form where every column's type allows it
+// (a_small), and as text where one does not (b_big: a range and a point, outside the types
+// that go in binary).
 TEST(LoadFeatures, AnIndexIsBuiltOnceItsTableIsLoadedWhileOthersLoad) {
   Server src = Postgres(), dst = PostgresPlain();
   FreshDatabase(src, "it_overlap_src");
@@ -227,12 +228,13 @@ TEST(LoadFeatures, AnIndexIsBuiltOnceItsTableIsLoadedWhileOthersLoad) {
             "CREATE TABLE ovl.a_small (id int PRIMARY KEY, v text, n numeric(10,2), at timestamptz, raw bytea)",
             "CREATE INDEX a_small_v_idx ON ovl.a_small (v)",
             "INSERT INTO ovl.a_small SELECT g, CASE WHEN g % 7 = 0 THEN NULL ELSE 'v' || g END, g / 3.0,"
-            " '2024-01-01'::timestamptz + g * interval '1 minute', int4send(g) FROM generate_series(1, 1000) g",
+            " '2024-01-01'::timestamptz + g * interval '1 minute', int4send(g) FROM generate_series(1, 10000) g",
             "INSERT INTO ovl.a_small VALUES (0, '', NULL, NULL, '')",
             "CREATE TABLE ovl.b_big (id bigint PRIMARY KEY, r int4range, p point, note varchar(20))",
             "CREATE INDEX b_big_note_idx ON ovl.b_big (note)",
-            "INSERT INTO ovl.b_big SELECT g, int4range(g, g + 10), point(g, -g), 'n' || g FROM generate_series(1, 30000) g"});
-  // b_big is held to 10,000 rows a second: it loads for 3 seconds after a_small is done.
+            "INSERT INTO ovl.b_big SELECT g, int4range(g, g + 10), point(g, -g), 'n' || g FROM generate_series(1, 30000) g",
+            "ANALYZE ovl.a_small, ovl.b_big"});
+  // Held to 10,000 rows a second: b_big (first, the larger) loads for 3 seconds, then a_small for 1.
   std::string plan = WritePlan("overlap", Endpoint("src", src, "it_overlap_src") + Endpoint("dst", dst, "it_overlap_dst") +
                                               Migration("  stages = [schema, full]\n  workers = 2\n"
                                                         "  throttle full {\n    rows_per_s = 10000\n  }\n"
@@ -240,14 +242,14 @@ TEST(LoadFeatures, AnIndexIsBuiltOnceItsTableIsLoadedWhileOthersLoad) {
   auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=1000"});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
 
-  // When: a_small's index was done before b_big's last chunk began.
+  // When: b_big's index was done before a_small's last chunk began.
   auto when = d->Query(
-      "SELECT o.updated_at < (SELECT max(c.updated_at) FROM ferry_meta.chunks c WHERE c.src_table = 'ovl.b_big'),"
-      " o.state FROM ferry_meta.schema_objects o WHERE o.object = 'index a_small_v_idx on ovl.a_small'");
+      "SELECT o.updated_at < (SELECT max(c.updated_at) FROM ferry_meta.chunks c WHERE c.src_table = 'ovl.a_small'),"
+      " o.state FROM ferry_meta.schema_objects o WHERE o.object = 'index b_big_note_idx on ovl.b_big'");
   ASSERT_TRUE(when.ok()) << when.status().ToString();
   ASSERT_EQ(when->rows.size(), 1u);
   EXPECT_EQ(when->rows[0][1], "done");
-  EXPECT_EQ(when->rows[0][0], "t") << "a_small's index waited for b_big's load";
+  EXPECT_EQ(when->rows[0][0], "t") << "b_big's index waited for a_small's load";
 
   // What: every row as the source has it, every index, and the primary keys.
   for (const char* sql : {"SELECT id, v, n::text, at::text, encode(raw, 'hex') FROM ovl.a_small ORDER BY id",
@@ -269,7 +271,7 @@ TEST(LoadFeatures, AnIndexIsBuiltOnceItsTableIsLoadedWhileOthersLoad) {
   auto st = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out);
   std::map<std::string, int64_t> rows;
   for (const auto& t : st["status"][0]["tables"]) rows[t["table"].get<std::string>()] = t["rows"].get<int64_t>();
-  EXPECT_EQ(rows["ovl.a_small"], 1001);
+  EXPECT_EQ(rows["ovl.a_small"], 10001);
   EXPECT_EQ(rows["ovl.b_big"], 30000);
 }
 // An index that cannot be built (keys that differ in PostgreSQL only by a trailing space, which
