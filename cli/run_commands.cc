@@ -67,6 +67,11 @@ std::vector<const ir::Migration*> Migrations(const ir::Plan& plan, const RunOpti
   return out;
 }
 
+// One JSON line of `apply --format json`: {"event": …, …}.
+std::string EventLine(const nlohmann::json& event) {
+  return event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // The JSON every runtime command prints: {"format_version": N, "<key>": [...]}.
 void PrintJson(const char* key, const nlohmann::json& items) {
   fmt::print("{}\n", nlohmann::json{{"format_version", ir::kFormatVersion}, {key, items}}.dump(
@@ -309,7 +314,11 @@ int Apply(const RunOptions& o) {
   for (const ir::Migration* m : migrations) {
     auto ctx = runtime::Prepare(c->plan, *m);
     runtime::PrecheckReport report = runtime::RunPrecheck(*ctx);
-    fmt::print("{}", runtime::RenderText(report, o.color));
+    if (o.format == "json") {
+      fmt::print("{}\n", EventLine({{"event", "precheck"}, {"migration", m->name}, {"report", runtime::ToJson(report)}}));
+    } else {
+      fmt::print("{}", runtime::RenderText(report, o.color));
+    }
     passed &= report.passed();
     contexts.push_back(std::move(ctx));
   }
@@ -326,14 +335,19 @@ int Apply(const RunOptions& o) {
   for (auto& ctx_ptr : contexts) {
     runtime::MigrationContext* ctx = ctx_ptr.get();
     const ir::Migration* m = ctx->migration;
+    auto remark = [&](const runtime::Problem& p) {
+      const char* severity = p.severity == runtime::Problem::Severity::kWarning ? "warning" : "note";
+      if (o.format == "json") {
+        fmt::print("{}\n", EventLine({{"event", severity}, {"migration", m->name}, {"code", p.code},
+                                      {"object", p.object}, {"message", p.message}}));
+      } else {
+        fmt::print("{}[{}] {}: {}\n", severity, p.code, p.object, p.message);
+      }
+    };
     for (const auto& p : ctx->selection.problems) {
-      if (p.severity != runtime::Problem::Severity::kNote) continue;
-      fmt::print("note[{}] {}: {}\n", p.code, p.object, p.message);
+      if (p.severity == runtime::Problem::Severity::kNote) remark(p);
     }
-    for (const auto& p : ctx->ddl.problems) {
-      fmt::print("{}[{}] {}: {}\n", p.severity == runtime::Problem::Severity::kWarning ? "warning" : "note", p.code,
-                 p.object, p.message);
-    }
+    for (const auto& p : ctx->ddl.problems) remark(p);
     // The precheck ran on read-only sessions; the schema stages write through a new one.
     auto dst = runtime::ConnectTo(*ctx, ctx->destination);
     if (!dst.ok()) {
@@ -361,7 +375,10 @@ int Apply(const RunOptions& o) {
       if (action == "create") ++created;
       else ++kept;
       if (d.kind == "comment" || d.kind == "sequence reset" || d.kind == "table setting") return;
-      printer.Line(fmt::format("{:<12} {:<8} {}", ir::Name(d.stage), action, d.Object()));
+      printer.Line(o.format == "json" ? EventLine({{"event", "schema"}, {"migration", m->name},
+                                                   {"stage", ir::Name(d.stage)}, {"action", action},
+                                                   {"object", d.Object()}})
+                                      : fmt::format("{:<12} {:<8} {}", ir::Name(d.stage), action, d.Object()));
     };
     const bool schema = m->Has(ir::MigrationType::kSchema), full = m->Has(ir::MigrationType::kFull);
     auto fail = [&](const std::string& stage, const runtime::Status& st) {
@@ -434,8 +451,7 @@ int Apply(const RunOptions& o) {
       int code = RunVerifyAndReport(*fresh, o, m->verify->mode, o.format == "json" ? &reports : nullptr);
       if (o.format == "json" && !reports.empty()) {
         // One more JSON line among the progress lines.
-        fmt::print("{}\n", nlohmann::json{{"event", "verify_done"}, {"migration", m->name}, {"report", reports[0]}}.dump(
-                                -1, ' ', false, nlohmann::json::error_handler_t::replace));
+        fmt::print("{}\n", EventLine({{"event", "verify_done"}, {"migration", m->name}, {"report", reports[0]}}));
       }
       if (code == kExitRuntime) return fail("verify", runtime::Status(runtime::Code::kInternal, "verify failed"));
       if (code == kExitProblem) {
@@ -445,11 +461,17 @@ int Apply(const RunOptions& o) {
       }
     }
     record("done", m->verify ? "verify" : full ? "load" : "schema.post", "");
-    if (schema) {
-      fmt::print("migration {}: schema stages done ({} statements run, {} objects already there)\n", m->name, created,
-                 kept);
+    if (o.format == "json") {
+      nlohmann::json done = {{"event", "done"}, {"migration", m->name}};
+      if (schema) done["schema"] = {{"statements_run", created}, {"objects_already_there", kept}};
+      fmt::print("{}\n", EventLine(done));
+    } else {
+      if (schema) {
+        fmt::print("migration {}: schema stages done ({} statements run, {} objects already there)\n", m->name,
+                   created, kept);
+      }
+      fmt::print("migration {}: done\n", m->name);
     }
-    fmt::print("migration {}: done\n", m->name);
   }
   return exit;
 }

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -96,22 +97,31 @@ TEST(LoadFeatures, ThrottleMetricsAndJsonProgress) {
   EXPECT_NE(scraped.find("ferry_stage_info{migration=\"m\",stage=\"load\"} 1"), std::string::npos) << scraped;
   // 30,000 rows at 10,000 a second, one second's worth allowed at once: at least 2 seconds.
   EXPECT_GE(secs, 1.9) << "the throttle did not hold the load back";
-  // Progress as JSON lines, the last one when the load is done.
+  // Everything on standard output is a JSON line: the precheck, the schema statements, the
+  // progress, the end of the load and of the run.
   std::ifstream in(out);
-  std::string line, last_event;
-  int events = 0;
+  std::string line;
+  std::vector<std::string> events;
   while (std::getline(in, line)) {
-    if (line.empty() || line[0] != '{') continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    ASSERT_FALSE(j.is_discarded()) << line;
-    ++events;
-    last_event = j["event"];
-    if (last_event == "load_done") {
+    ASSERT_FALSE(j.is_discarded()) << "not a JSON line: " << line;
+    events.push_back(j["event"]);
+    if (events.back() == "load_done") {
       EXPECT_EQ(j["tables"][0]["rows"], 30000);
     }
+    if (events.back() == "precheck") {
+      EXPECT_EQ(j["report"]["passed"], true) << line;
+    }
+    if (events.back() == "schema" && j["object"] == "table it_thr_src.t") {
+      EXPECT_EQ(j["action"], "create") << line;
+    }
   }
-  EXPECT_GE(events, 2);
-  EXPECT_EQ(last_event, "load_done");
+  ASSERT_GE(events.size(), 5u);
+  EXPECT_EQ(events.front(), "precheck");
+  EXPECT_NE(std::find(events.begin(), events.end(), "schema"), events.end());
+  EXPECT_GE(std::count(events.begin(), events.end(), "progress"), 1);
+  EXPECT_EQ(std::count(events.begin(), events.end(), "load_done"), 1);
+  EXPECT_EQ(events.back(), "done");
 }
 
 TEST(LoadFeatures, FailureIsPostedToTheWebhookWithoutSecrets) {
