@@ -36,7 +36,7 @@ struct TableJob {
   std::string stage_setup, stage_merge;
   std::string copy_out;             // PostgreSQL → PostgreSQL with nothing to convert: COPY (…
   std::string copy_out_tail;        // …) TO STDOUT, in binary when every column can be
-  bool binary = false;
+  bool binary = false;              // PostgreSQL destination: COPY … FROM STDIN (FORMAT binary)
   std::atomic<int64_t> rows{0}, bytes{0};
   std::atomic<int> chunks_done{0};
   int chunks = 0;
@@ -152,6 +152,10 @@ class Loader {
       for (size_t i : job.written) job.binary &= PgBinaryCopySafe(t.columns[i]);
       job.copy_out = "COPY (" + job.select;
       job.copy_out_tail = job.binary ? ") TO STDOUT (FORMAT binary)" : ") TO STDOUT";
+    } else if (ir::IsMysqlFamily(from) && to == ir::Engine::kPostgres) {
+      // From MySQL, written in binary by Ferry where every column has a binary form.
+      job.binary = true;
+      for (const auto& v : job.values) job.binary &= v.binary != ValuePlan::Binary::kNone;
     }
     const char* copy_format = job.binary ? " (FORMAT binary)" : "";
     if (to == ir::Engine::kPostgres) {
@@ -295,22 +299,26 @@ class Loader {
     StatusOr<bool> Read(std::string* out) override {
       if (ended_) return false;
       const size_t start = out->size();
-      const bool tuples = format_ == Format::kSqlLiteral;
+      const bool tuples = format_ == Format::kSqlLiteral, binary = format_ == Format::kCopyBinary;
+      if (binary && !started_) AppendCopyBinaryHeader(out);
+      started_ = true;
       int64_t n = 0;
       while (out->size() - start < piece_) {
         auto more = rows_.Next();
         if (!more.ok()) return more.status();
         if (!*more) {
           ended_ = true;
+          if (binary) AppendCopyBinaryTrailer(out);
           break;
         }
         if (tuples) out->append(n == 0 ? "(" : ",(");
+        if (binary) AppendCopyBinaryRow(job_.values.size(), out);
         for (size_t i = 0; i < job_.values.size(); ++i) {
-          if (i) out->push_back(tuples ? ',' : '\t');
+          if (i && !binary) out->push_back(tuples ? ',' : '\t');
           Status st = AppendValue(job_.values[i], rows_.Get(i), format_, out);
           if (!st.ok()) return loader_.ValueError(st, job_, rows_, i);
         }
-        out->push_back(tuples ? ')' : '\n');
+        if (!binary) out->push_back(tuples ? ')' : '\n');
         ++n;
       }
       rows += n;
@@ -328,7 +336,7 @@ class Loader {
     RowCursor& rows_;
     const Format format_;
     const size_t piece_;
-    bool ended_ = false;
+    bool started_ = false, ended_ = false;
   };
 
   // PostgreSQL to PostgreSQL, types as they are: the source's COPY output, counted, is the
@@ -392,7 +400,8 @@ class Loader {
       if (!c.ok()) return c.status();
       cursor = std::move(c).value();
       encoder = std::make_unique<RowEncoder>(*this, job, *cursor,
-                                             pg ? Format::kCopyText : load_data ? Format::kLoadData : Format::kSqlLiteral);
+                                             pg ? (job.binary ? Format::kCopyBinary : Format::kCopyText)
+                                                : load_data ? Format::kLoadData : Format::kSqlLiteral);
       input = encoder.get();
     }
 

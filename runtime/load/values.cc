@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 #include <set>
 
 #include "compiler/type_pattern.h"
@@ -47,7 +50,244 @@ bool ZeroDate(std::string_view v) {
   return v.substr(0, 4) == "0000" || v.substr(5, 2) == "00" || v.substr(8, 2) == "00";
 }
 
+// The binary form of a MySQL value of type `sn` written to a PostgreSQL column of type `dn`,
+// where MySQL's text of it is one that form can be made from exactly.
+ValuePlan::Binary MysqlToPgBinary(const std::string& sn, const std::string& dn, ValuePlan::Kind kind) {
+  using B = ValuePlan::Binary;
+  if (kind == ValuePlan::Kind::kIntToBool) return B::kBool;
+  if (kind == ValuePlan::Kind::kBytesToBytea) return B::kBytea;
+  if (kind != ValuePlan::Kind::kAsIs) return B::kNone;
+  auto one_of = [](const std::string& x, std::initializer_list<const char*> names) {
+    for (const char* n : names) {
+      if (x == n) return true;
+    }
+    return false;
+  };
+  bool integer = one_of(sn, {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"});
+  if (integer && one_of(dn, {"smallint", "int2"})) return B::kInt2;
+  if (integer && one_of(dn, {"integer", "int", "int4"})) return B::kInt4;
+  if (integer && one_of(dn, {"bigint", "int8"})) return B::kInt8;
+  if ((integer || one_of(sn, {"decimal", "numeric", "dec", "fixed"})) && one_of(dn, {"numeric", "decimal"})) {
+    return B::kNumeric;
+  }
+  bool floating = one_of(sn, {"float", "double", "double precision", "real"});
+  if (floating && one_of(dn, {"real", "float4"})) return B::kFloat4;
+  if (floating && one_of(dn, {"double precision", "float8"})) return B::kFloat8;
+  if (one_of(sn, {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "character",
+                  "character varying", "national char", "nchar", "nvarchar", "national varchar"}) &&
+      one_of(dn, {"text", "character varying", "varchar", "character", "char", "bpchar"})) {
+    return B::kText;
+  }
+  if (sn == "json" && dn == "jsonb") return B::kJsonb;
+  if (sn == "json" && dn == "json") return B::kJson;
+  if (sn == "date" && dn == "date") return B::kDate;
+  if (one_of(sn, {"datetime", "timestamp"}) &&
+      one_of(dn, {"timestamp without time zone", "timestamp with time zone", "timestamp", "timestamptz"})) {
+    return B::kTimestamp;
+  }
+  return B::kNone;
+}
+
+void AppendBigEndian(uint64_t v, int bytes, std::string* out) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+// Days from 1970-01-01 to a proleptic Gregorian date.
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+constexpr int64_t kPgEpochDays = 10957;  // 2000-01-01, PostgreSQL's epoch, from 1970-01-01
+
+// A run of exactly n digits at v[at…] as a number; false when they are not all digits.
+bool Digits(std::string_view v, size_t at, size_t n, int64_t* out) {
+  if (at + n > v.size()) return false;
+  int64_t x = 0;
+  for (size_t i = at; i < at + n; ++i) {
+    if (v[i] < '0' || v[i] > '9') return false;
+    x = x * 10 + (v[i] - '0');
+  }
+  *out = x;
+  return true;
+}
+
+// "YYYY-MM-DD" → days since 2000-01-01.
+bool ParseDate(std::string_view v, int64_t* days) {
+  int64_t y, m, d;
+  if (v.size() < 10 || v[4] != '-' || v[7] != '-' || !Digits(v, 0, 4, &y) || !Digits(v, 5, 2, &m) ||
+      !Digits(v, 8, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31) {
+    return false;
+  }
+  *days = DaysFromCivil(y, m, d) - kPgEpochDays;
+  return true;
+}
+
+// "YYYY-MM-DD[ HH:MM:SS[.ffffff]]" → microseconds since 2000-01-01 00:00:00.
+bool ParseTimestamp(std::string_view v, int64_t* micros) {
+  int64_t days;
+  if (!ParseDate(v, &days)) return false;
+  int64_t h = 0, mi = 0, s = 0, frac = 0;
+  if (v.size() > 10) {
+    if (v.size() < 19 || v[10] != ' ' || v[13] != ':' || v[16] != ':' || !Digits(v, 11, 2, &h) ||
+        !Digits(v, 14, 2, &mi) || !Digits(v, 17, 2, &s)) {
+      return false;
+    }
+    if (v.size() > 19) {
+      size_t n = v.size() - 20;
+      if (v[19] != '.' || n == 0 || n > 6 || !Digits(v, 20, n, &frac)) return false;
+      for (size_t i = n; i < 6; ++i) frac *= 10;
+    }
+  }
+  *micros = ((days * 24 + h) * 60 + mi) * 60'000'000 + s * 1'000'000 + frac;
+  return true;
+}
+
+// A plain decimal ("-12.50", "7") as PostgreSQL's binary numeric: digit count, weight, sign and
+// display scale, then base-10000 digits.
+bool AppendNumeric(std::string_view v, std::string* out) {
+  bool negative = !v.empty() && v[0] == '-';
+  if (negative || (!v.empty() && v[0] == '+')) v.remove_prefix(1);
+  size_t dot = v.find('.');
+  std::string_view whole = v.substr(0, dot), frac = dot == std::string_view::npos ? "" : v.substr(dot + 1);
+  if (whole.empty() && frac.empty()) return false;
+  for (char ch : whole) {
+    if (ch < '0' || ch > '9') return false;
+  }
+  for (char ch : frac) {
+    if (ch < '0' || ch > '9') return false;
+  }
+  // Groups of four digits from the decimal point: the whole part padded on the left, the
+  // fraction on the right.
+  std::string digits((4 - whole.size() % 4) % 4, '0');
+  digits.append(whole);
+  const int whole_groups = static_cast<int>(digits.size() / 4);
+  digits.append(frac);
+  digits.append((4 - frac.size() % 4) % 4, '0');
+  std::vector<int> groups;
+  for (size_t i = 0; i < digits.size(); i += 4) {
+    groups.push_back((digits[i] - '0') * 1000 + (digits[i + 1] - '0') * 100 + (digits[i + 2] - '0') * 10 +
+                     (digits[i + 3] - '0'));
+  }
+  int weight = whole_groups - 1;
+  size_t first = 0;
+  while (first < groups.size() && groups[first] == 0) {
+    ++first;
+    --weight;
+  }
+  size_t last = groups.size();
+  while (last > first && groups[last - 1] == 0) --last;
+  if (first == last) {
+    weight = 0;
+    negative = false;
+  }
+  AppendBigEndian(last - first, 2, out);
+  AppendBigEndian(static_cast<uint16_t>(static_cast<int16_t>(weight)), 2, out);
+  AppendBigEndian(negative ? 0x4000 : 0, 2, out);
+  AppendBigEndian(frac.size(), 2, out);
+  for (size_t i = first; i < last; ++i) AppendBigEndian(static_cast<uint64_t>(groups[i]), 2, out);
+  return true;
+}
+
+template <typename T>
+bool ParseNumber(std::string_view v, T* out) {
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+  return ec == std::errc() && end == v.data() + v.size();
+}
+
+// One value in COPY's binary form, its length first.
+Status AppendBinary(const ValuePlan& p, std::string_view v, std::string* out) {
+  using B = ValuePlan::Binary;
+  const size_t at = out->size();
+  out->append(4, '\0');  // the length, set below
+  bool ok = true;
+  switch (p.binary) {
+    case B::kInt2:
+    case B::kInt4:
+    case B::kInt8: {
+      int64_t x;
+      const int bytes = p.binary == B::kInt2 ? 2 : p.binary == B::kInt4 ? 4 : 8;
+      const int64_t max = bytes == 8 ? INT64_MAX : (int64_t{1} << (8 * bytes - 1)) - 1;
+      ok = ParseNumber(v, &x) && x <= max && x >= -max - 1;
+      if (ok) AppendBigEndian(static_cast<uint64_t>(x), bytes, out);
+      break;
+    }
+    case B::kNumeric:
+      ok = AppendNumeric(v, out);
+      break;
+    case B::kFloat4: {
+      float x;
+      ok = ParseNumber(v, &x);
+      uint32_t bits;
+      std::memcpy(&bits, &x, sizeof bits);
+      if (ok) AppendBigEndian(bits, 4, out);
+      break;
+    }
+    case B::kFloat8: {
+      double x;
+      ok = ParseNumber(v, &x);
+      uint64_t bits;
+      std::memcpy(&bits, &x, sizeof bits);
+      if (ok) AppendBigEndian(bits, 8, out);
+      break;
+    }
+    case B::kBool:
+      if (v != "0" && v != "1") {
+        return Status(Code::kInvalidArgument,
+                      fmt::format("the value {} cannot become a boolean; override the column's type (smallint) in the plan",
+                                  v));
+      }
+      out->push_back(v == "1" ? 1 : 0);
+      break;
+    case B::kJsonb:
+      out->push_back(1);  // jsonb's binary format version
+      [[fallthrough]];
+    case B::kText:
+    case B::kJson:
+      if (v.find('\0') != std::string_view::npos) {
+        return Status(Code::kInvalidArgument,
+                      "the value holds a NUL byte, which PostgreSQL text cannot store; map the column to bytea");
+      }
+      out->append(v);
+      break;
+    case B::kBytea:
+      out->append(v);
+      break;
+    case B::kDate: {
+      int64_t days;
+      ok = ParseDate(v, &days) && v.size() == 10;
+      if (ok) AppendBigEndian(static_cast<uint64_t>(days), 4, out);
+      break;
+    }
+    case B::kTimestamp: {
+      int64_t micros;
+      ok = ParseTimestamp(v, &micros);
+      if (ok) AppendBigEndian(static_cast<uint64_t>(micros), 8, out);
+      break;
+    }
+    case B::kNone:
+      return Status(Code::kInternal, "a column without a binary form was written in COPY's binary format");
+  }
+  if (!ok) return Status(Code::kInvalidArgument, fmt::format("the value {} is not as its MySQL type prints it", v));
+  uint64_t length = out->size() - at - 4;
+  for (int i = 0; i < 4; ++i) (*out)[at + static_cast<size_t>(i)] = static_cast<char>((length >> (8 * (3 - i))) & 0xff);
+  return Status::Ok();
+}
+
 }  // namespace
+
+void AppendCopyBinaryHeader(std::string* out) {
+  out->append("PGCOPY\n\377\r\n\0", 11);
+  out->append(8, '\0');  // flags, header extension length
+}
+
+void AppendCopyBinaryRow(size_t fields, std::string* out) { AppendBigEndian(fields, 2, out); }
+
+void AppendCopyBinaryTrailer(std::string* out) { out->append("\xff\xff", 2); }
 
 ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::ZeroDates zero_dates) {
   ValuePlan p;
@@ -81,6 +321,7 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
       } else if (binary && dn == "bytea") {
         p.kind = ValuePlan::Kind::kBytesToBytea;
       }
+      p.binary = MysqlToPgBinary(sn, dn, p.kind);
     } else if (binary || sn == "bit") {
       p.kind = ValuePlan::Kind::kBytesToMysql;
       p.load_set = "UNHEX({})";
@@ -106,17 +347,21 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
 }
 
 Status AppendValue(const ValuePlan& p, std::optional<std::string_view> value, Format f, std::string* out) {
-  const bool pg = f == Format::kCopyText, literal = f == Format::kSqlLiteral;
-  const char* null = literal ? "NULL" : "\\N";
+  const bool binary = f == Format::kCopyBinary;
+  const bool pg = f == Format::kCopyText || binary, literal = f == Format::kSqlLiteral;
+  auto null = [&] {
+    if (binary) AppendBigEndian(0xffffffff, 4, out);  // length -1
+    else out->append(literal ? "NULL" : "\\N");
+  };
   if (!value) {
-    out->append(null);
+    null();
     return Status::Ok();
   }
   std::string_view v = *value;
   if (p.date && ZeroDate(v)) {
     bool keep = !pg && (p.zero_dates == ir::ZeroDates::kKeep || p.zero_dates == ir::ZeroDates::kUnset);
     if (p.zero_dates == ir::ZeroDates::kNull) {
-      out->append(null);
+      null();
       return Status::Ok();
     }
     if (!keep) {
@@ -126,6 +371,7 @@ Status AppendValue(const ValuePlan& p, std::optional<std::string_view> value, Fo
                                 v));
     }
   }
+  if (binary) return AppendBinary(p, v, out);
   using K = ValuePlan::Kind;
   switch (p.kind) {
     case K::kIntToBool:

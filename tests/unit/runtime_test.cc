@@ -2,6 +2,8 @@
 // comparison.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "runtime/cloud/api.h"
 #include "runtime/cloud/resolver.h"
 #include "runtime/cloud/signature.h"
@@ -163,6 +165,67 @@ TEST(BinaryCopyRows, OnlyBuiltInTypesTheDestinationSharesTravelInBinary) {
   EXPECT_FALSE(safe("mood", "mood")) << "a user's type";
   EXPECT_FALSE(safe("public.mood[]", "public.mood[]")) << "an array names its element type's OID";
   EXPECT_FALSE(safe("geometry(Point,4326)", "geometry(Point,4326)")) << "an extension's type";
+}
+
+// MySQL values in PostgreSQL's binary COPY form, each after its 4-byte length.
+std::string Binary(ValuePlan::Binary kind, std::optional<std::string_view> value, Status* st = nullptr) {
+  ValuePlan p;
+  p.binary = kind;
+  std::string out;
+  Status s = AppendValue(p, value, Format::kCopyBinary, &out);
+  if (st != nullptr) *st = s;
+  else EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+std::string Bytes(std::initializer_list<int> bytes) {
+  std::string s;
+  for (int b : bytes) s.push_back(static_cast<char>(b));
+  return s;
+}
+
+TEST(BinaryCopyValues, NumbersDatesAndTimesAsPostgresReadsThem) {
+  using B = ValuePlan::Binary;
+  EXPECT_EQ(Binary(B::kInt4, std::nullopt), Bytes({0xff, 0xff, 0xff, 0xff})) << "NULL is length -1";
+  EXPECT_EQ(Binary(B::kInt2, "-2"), Bytes({0, 0, 0, 2, 0xff, 0xfe}));
+  EXPECT_EQ(Binary(B::kInt4, "2147483647"), Bytes({0, 0, 0, 4, 0x7f, 0xff, 0xff, 0xff}));
+  EXPECT_EQ(Binary(B::kInt8, "-9223372036854775808"), Bytes({0, 0, 0, 8, 0x80, 0, 0, 0, 0, 0, 0, 0}));
+  Status st;
+  Binary(B::kInt2, "32768", &st);
+  EXPECT_FALSE(st.ok()) << "out of range for smallint";
+  // numeric: digit count, weight, sign, display scale, then base-10000 digits.
+  EXPECT_EQ(Binary(B::kNumeric, "-12.50"), Bytes({0, 0, 0, 12, 0, 2, 0, 0, 0x40, 0, 0, 2, 0, 12, 0x13, 0x88}));
+  EXPECT_EQ(Binary(B::kNumeric, "0.0001"), Bytes({0, 0, 0, 10, 0, 1, 0xff, 0xff, 0, 0, 0, 4, 0, 1}));
+  EXPECT_EQ(Binary(B::kNumeric, "10000"), Bytes({0, 0, 0, 10, 0, 1, 0, 1, 0, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(Binary(B::kNumeric, "-0.00"), Bytes({0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2})) << "zero has no sign";
+  EXPECT_EQ(Binary(B::kNumeric, "18446744073709551615"),
+            Bytes({0, 0, 0, 18, 0, 5, 0, 4, 0, 0, 0, 0, 0x07, 0x34, 0x1a, 0x58, 0x02, 0xe1, 0x03, 0xbb, 0x06, 0x4f}));
+  Binary(B::kNumeric, "1e5", &st);
+  EXPECT_FALSE(st.ok());
+  double d = 0.30000000000000004;
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  std::string want = Bytes({0, 0, 0, 8});
+  for (int i = 7; i >= 0; --i) want.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+  EXPECT_EQ(Binary(B::kFloat8, "0.30000000000000004"), want);
+  // dates: days since 2000-01-01; timestamps: microseconds since its midnight.
+  EXPECT_EQ(Binary(B::kDate, "2000-01-01"), Bytes({0, 0, 0, 4, 0, 0, 0, 0}));
+  EXPECT_EQ(Binary(B::kDate, "1999-12-31"), Bytes({0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff}));
+  EXPECT_EQ(Binary(B::kDate, "2024-02-29"), Bytes({0, 0, 0, 4, 0, 0, 0x22, 0x79}));  // 8825
+  EXPECT_EQ(Binary(B::kTimestamp, "2000-01-01 00:00:00.000001"), Bytes({0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1}));
+  EXPECT_EQ(Binary(B::kTimestamp, "1999-12-31 23:59:59.5"),
+            Bytes({0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf8, 0x5e, 0xe0}));  // -500000
+  Binary(B::kTimestamp, "2024-13-01 00:00:00", &st);
+  EXPECT_FALSE(st.ok());
+  // booleans, text, json and bytes.
+  EXPECT_EQ(Binary(B::kBool, "1"), Bytes({0, 0, 0, 1, 1}));
+  Binary(B::kBool, "2", &st);
+  EXPECT_NE(st.message().find("cannot become a boolean"), std::string::npos) << st.ToString();
+  EXPECT_EQ(Binary(B::kJsonb, "[]"), Bytes({0, 0, 0, 3, 1, '[', ']'})) << "jsonb's format version first";
+  EXPECT_EQ(Binary(B::kText, ""), Bytes({0, 0, 0, 0}));
+  Binary(B::kText, std::string_view("a\0b", 3), &st);
+  EXPECT_NE(st.message().find("NUL byte"), std::string::npos);
+  EXPECT_EQ(Binary(B::kBytea, std::string_view("\0\xff", 2)), Bytes({0, 0, 0, 2, 0, 0xff}));
 }
 
 }  // namespace
