@@ -199,6 +199,17 @@ bool ParseNumber(std::string_view v, T* out) {
   return ec == std::errc() && end == v.data() + v.size();
 }
 
+// A float's IEEE bits, most significant byte first.
+template <typename T, typename Bits>
+bool AppendFloat(std::string_view v, std::string* out) {
+  T x;
+  if (!ParseNumber(v, &x)) return false;
+  Bits bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  AppendBigEndian(bits, static_cast<int>(sizeof bits), out);
+  return true;
+}
+
 // One value in COPY's binary form, its length first.
 Status AppendBinary(const ValuePlan& p, std::string_view v, std::string* out) {
   using B = ValuePlan::Binary;
@@ -219,22 +230,12 @@ Status AppendBinary(const ValuePlan& p, std::string_view v, std::string* out) {
     case B::kNumeric:
       ok = AppendNumeric(v, out);
       break;
-    case B::kFloat4: {
-      float x;
-      ok = ParseNumber(v, &x);
-      uint32_t bits;
-      std::memcpy(&bits, &x, sizeof bits);
-      if (ok) AppendBigEndian(bits, 4, out);
+    case B::kFloat4:
+      ok = AppendFloat<float, uint32_t>(v, out);
       break;
-    }
-    case B::kFloat8: {
-      double x;
-      ok = ParseNumber(v, &x);
-      uint64_t bits;
-      std::memcpy(&bits, &x, sizeof bits);
-      if (ok) AppendBigEndian(bits, 8, out);
+    case B::kFloat8:
+      ok = AppendFloat<double, uint64_t>(v, out);
       break;
-    }
     case B::kBool:
       if (v != "0" && v != "1") {
         return Status(Code::kInvalidArgument,
