@@ -385,6 +385,16 @@ int Apply(const RunOptions& o) {
       bool stopped = st.code() == runtime::Code::kCancelled;
       record(stopped ? "stopped" : "failed", stage, st.ToString());
       fmt::print(stderr, "ferry: migration {}: {}\n", m->name, st.ToString());
+      if (schema && stage != "schema.pre") {
+        // The tables this migration created get autovacuum back, whether or not it is run again.
+        auto again = runtime::ConnectTo(*ctx, ctx->destination);
+        runtime::Status back = again.ok() ? runtime::RestoreTableSettings(*ctx, **again) : again.status();
+        if (!back.ok()) {
+          fmt::print(stderr, "ferry: migration {}: autovacuum stays off on the tables this migration created ({}); "
+                     "the next apply that finishes turns it back on, or run ALTER TABLE … RESET "
+                     "(autovacuum_enabled) on them\n", m->name, back.ToString());
+        }
+      }
       if (!stopped) {
         if (metrics) metrics->AddError(m->name);
         runtime::Status sent = runtime::SendFailureAlert(*m, {o.plan, stage, "", st.ToString()});
@@ -417,6 +427,11 @@ int Apply(const RunOptions& o) {
       if (!st.ok()) {
         // The index builds under way end; none other starts.
         if (indexes) {
+          std::vector<std::string> running = indexes->Running();
+          if (!running.empty()) {
+            fmt::print(stderr, "ferry: migration {}: waiting for the index builds under way to end ({}); the next "
+                       "apply goes on from there\n", m->name, fmt::join(running, ", "));
+          }
           runtime::Status built = indexes->Stop();
           if (!built.ok()) fmt::print(stderr, "ferry: migration {}: {}\n", m->name, built.ToString());
         }

@@ -88,7 +88,7 @@ std::unique_ptr<MigrationContext> Prepare(const ir::Plan& plan, const ir::Migrat
     return ctx;
   }
   ctx->destination.catalog = std::move(dcat).value();
-  auto ours = ReadCreatedObjects(*ctx->destination.conn, ctx->migration_key);
+  auto ours = ReadCreatedObjects(*ctx->destination.conn, ctx->migration_key, &ctx->ours_done);
   if (!ours.ok()) {
     ctx->destination.catalog_status = ours.status();
     return ctx;

@@ -37,10 +37,12 @@ struct MigrationContext {
   // Destination objects earlier runs of this migration created (ferry_meta): resumed, not
   // conflicts.
   std::set<std::string> ours;
+  std::set<std::string> ours_done;  // of those, the ones whose creation completed
   std::string migration_key;  // meta.h MigrationKey
 
   bool DestinationHasTable(const std::string& schema, const std::string& table) const;
   bool Ours(const std::string& object) const { return ours.count(object) > 0; }
+  bool OursDone(const std::string& object) const { return ours_done.count(object) > 0; }
 };
 
 // A new connection to one side of `ctx`. Its options are made afresh each time, so an endpoint

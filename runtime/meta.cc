@@ -55,16 +55,20 @@ std::string MigrationKey(const ir::Migration& m, const ir::Endpoint& source) {
                      fmt::join(targets, ","));
 }
 
-StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration) {
+StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration,
+                                                   std::set<std::string>* done) {
   std::set<std::string> out;
-  auto r = dst.Query(fmt::format("SELECT object FROM {} WHERE migration = {}", Table(dst.engine()),
+  auto r = dst.Query(fmt::format("SELECT object, state FROM {} WHERE migration = {}", Table(dst.engine()),
                                  QuoteLiteral(dst.engine(), migration)));
   if (!r.ok()) {
     if (r.status().code() == Code::kNotFound) return out;  // no ferry_meta yet: nothing is ours
     Status st = r.status();
     return st.Prefix("reading ferry_meta in the destination");
   }
-  for (const auto& row : r->rows) out.insert(row[0].value_or(""));
+  for (const auto& row : r->rows) {
+    out.insert(row[0].value_or(""));
+    if (done != nullptr && row[1].value_or("") == "done") done->insert(row[0].value_or(""));
+  }
   return out;
 }
 

@@ -28,7 +28,9 @@ std::string MigrationKey(const ir::Migration& m, const ir::Endpoint& source);
 
 // The objects (DdlStatement::Object() keys) that earlier runs of the migration created or
 // began to create; empty when ferry_meta does not exist yet. Read-only.
-StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration_key);
+// *done (when given) receives those whose creation completed.
+StatusOr<std::set<std::string>> ReadCreatedObjects(Connection& dst, const std::string& migration_key,
+                                                   std::set<std::string>* done = nullptr);
 
 // Creates ferry_meta and its tables when missing (idempotent).
 Status EnsureMeta(Connection& dst);

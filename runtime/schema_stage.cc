@@ -53,8 +53,11 @@ bool DestinationHas(const MigrationContext& ctx, const DdlStatement& d) {
     return false;
   }
   if (d.kind == "foreign key") return t != nullptr && Named(t->foreign_keys, d.name);
-  // The setting of a table this migration did not create is the user's own: left alone.
-  if (d.kind == "table setting") return t != nullptr && !ctx.Ours("table " + d.dst_schema + "." + d.dst_table);
+  // Reset once: on a table this migration did not create, or once reset, the setting is the
+  // user's own and left alone.
+  if (d.kind == "table setting") {
+    return t != nullptr && (!ctx.Ours("table " + d.dst_schema + "." + d.dst_table) || ctx.OursDone(d.Object()));
+  }
   if (d.kind == "view") return s->FindView(d.name) != nullptr;
   if (d.kind == "trigger") return Named(s->triggers, d.name);
   if (d.kind == "routine") {
@@ -123,6 +126,16 @@ struct StatementRunner {
 
 }  // namespace
 
+Status RestoreTableSettings(MigrationContext& ctx, Connection& dst) {
+  Status first;
+  for (const auto& d : ctx.ddl.statements) {
+    if (d.kind != "table setting" || DestinationHas(ctx, d)) continue;
+    Status st = dst.Execute(d.sql);
+    if (!st.ok() && first.ok()) first = st.Prefix(d.Object());
+  }
+  return first;
+}
+
 // ---- IndexBuilder ------------------------------------------------------------------------------
 
 IndexBuilder::IndexBuilder(MigrationContext& ctx, SchemaStageOptions options) : ctx_(ctx), opt_(std::move(options)) {
@@ -171,6 +184,11 @@ Status IndexBuilder::Finish() {
   return Wait();
 }
 
+std::vector<std::string> IndexBuilder::Running() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {running_.begin(), running_.end()};
+}
+
 Status IndexBuilder::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -191,26 +209,25 @@ void IndexBuilder::Worker() {
   const StatementRunner runner{"schema.post", false, ""};
   std::unique_ptr<Connection> conn;
   while (true) {
-    Unit* unit = nullptr;
+    std::vector<const DdlStatement*> statements;
     {
       std::unique_lock<std::mutex> lock(mu_);
       while (true) {
         if (stopping_ || !failed_.ok()) return;
+        Unit* unit = nullptr;
         for (auto& u : units_) {
           if (u.released && !u.statements.empty() && (unit == nullptr || u.size > unit->size)) unit = &u;
         }
-        if (unit != nullptr) break;
+        if (unit != nullptr) {
+          statements.swap(unit->statements);  // taken: emptied under the lock, no other worker picks it
+          break;
+        }
         bool pending = false;
         for (const auto& u : units_) pending |= !u.statements.empty();
         if (closing_ && !pending) return;
         cv_.wait(lock);
       }
-    }
-    // Taken: emptied in place under the lock, so no other worker picks it.
-    std::vector<const DdlStatement*> statements;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      statements.swap(unit->statements);
+      for (const DdlStatement* d : statements) running_.insert(d->Object());
     }
     Status st;
     if (!conn) {
@@ -234,6 +251,7 @@ void IndexBuilder::Worker() {
     }
     if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kDone);
     std::lock_guard<std::mutex> lock(mu_);
+    for (const DdlStatement* d : statements) running_.erase(d->Object());
     if (st.ok()) {
       built_.insert(statements.begin(), statements.end());
     } else if (failed_.ok()) {

@@ -37,6 +37,11 @@ struct SchemaStageOptions {
 
 Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stage, const SchemaStageOptions& options);
 
+// A run that fails or stops after schema.pre gives back what schema.post would have: the
+// settings held for the load (PostgreSQL autovacuum) of the tables this migration created.
+// Best effort: the first failure, after trying them all.
+Status RestoreTableSettings(MigrationContext& ctx, Connection& dst);
+
 // Builds schema.post's indexes (the kind "index" statements the destination does not have yet),
 // a table's as soon as its rows are all there (the DAG's load(t) → schema.post(t)), on up to
 // options.parallel connections of its own, while the load of other tables goes on. On
@@ -59,6 +64,8 @@ class IndexBuilder {
   // Starts no other build and waits for those under way (the load failed or was stopped);
   // the first failure among them, if any.
   Status Stop();
+  // The objects being built now ("index orders_created_idx on shop.orders").
+  std::vector<std::string> Running();
   // The statements built, for SchemaStageOptions::done. Once Finish or Stop has returned.
   const std::set<const DdlStatement*>& built() const { return built_; }
 
@@ -77,7 +84,7 @@ class IndexBuilder {
   std::vector<Unit> units_;
   std::mutex mu_;
   std::condition_variable cv_;
-  size_t running_ = 0;
+  std::set<std::string> running_;  // the objects being built
   bool stopping_ = false;  // no new build starts
   bool closing_ = false;   // every unit is released: workers leave once the queue is empty
   Status failed_;

@@ -271,7 +271,7 @@ class Loader {
         // checkpoint committed with its rows, so the checkpoint says which.
         auto done = ChunkDone(*dst, ctx_.migration_key, w.chunk);
         if (!done.ok()) st = done.status();
-        else if (*done) return Status::Ok();
+        else if (*done) return Committed(*w.job, 0, 0);  // its rows are not known here
       }
       if (st.ok()) st = CopyChunk(w, *src, *dst);
       if (st.ok()) return st;
@@ -453,12 +453,21 @@ class Loader {
     done.bytes = encoder ? encoder->bytes : relay->bytes;
     auto marked = MarkDone(dst, done);
     if (!marked.ok()) return fail(marked.status());
-    if (!*marked) return fail(Status::Ok());  // an earlier attempt committed it: ours goes
+    if (!*marked) {  // an earlier attempt committed it: ours goes
+      (void)dst.Rollback();
+      return Committed(job, 0, 0);
+    }
     st = dst.Commit();
     if (!st.ok()) return fail(st);
-    job.rows += done.rows;
-    job.bytes += done.bytes;
-    if (++job.chunks_done == job.chunks && opt_.on_table_done) opt_.on_table_done(t);
+    return Committed(job, done.rows, done.bytes);
+  }
+
+  // A chunk of the job is in the destination: counted, and the table's indexes may start once
+  // it was the last.
+  Status Committed(TableJob& job, int64_t rows, int64_t bytes) {
+    job.rows += rows;
+    job.bytes += bytes;
+    if (++job.chunks_done == job.chunks && opt_.on_table_done) opt_.on_table_done(*job.mapping);
     return Status::Ok();
   }
 

@@ -116,11 +116,18 @@ bool Digits(std::string_view v, size_t at, size_t n, int64_t* out) {
   return true;
 }
 
-// "YYYY-MM-DD" → days since 2000-01-01.
+int64_t DaysInMonth(int64_t y, int64_t m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  return m == 2 && leap ? 29 : kDays[m - 1];
+}
+
+// "YYYY-MM-DD" → days since 2000-01-01. A date the calendar has not (MySQL keeps 2021-02-30
+// under ALLOW_INVALID_DATES) is refused, as PostgreSQL refuses it in text.
 bool ParseDate(std::string_view v, int64_t* days) {
   int64_t y, m, d;
   if (v.size() < 10 || v[4] != '-' || v[7] != '-' || !Digits(v, 0, 4, &y) || !Digits(v, 5, 2, &m) ||
-      !Digits(v, 8, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31) {
+      !Digits(v, 8, 2, &d) || m < 1 || m > 12 || d < 1 || d > DaysInMonth(y, m)) {
     return false;
   }
   *days = DaysFromCivil(y, m, d) - kPgEpochDays;
@@ -134,7 +141,7 @@ bool ParseTimestamp(std::string_view v, int64_t* micros) {
   int64_t h = 0, mi = 0, s = 0, frac = 0;
   if (v.size() > 10) {
     if (v.size() < 19 || v[10] != ' ' || v[13] != ':' || v[16] != ':' || !Digits(v, 11, 2, &h) ||
-        !Digits(v, 14, 2, &mi) || !Digits(v, 17, 2, &s)) {
+        !Digits(v, 14, 2, &mi) || !Digits(v, 17, 2, &s) || h > 23 || mi > 59 || s > 59) {
       return false;
     }
     if (v.size() > 19) {
@@ -203,7 +210,7 @@ bool ParseNumber(std::string_view v, T* out) {
 template <typename T, typename Bits>
 bool AppendFloat(std::string_view v, std::string* out) {
   T x;
-  if (!ParseNumber(v, &x)) return false;
+  if (!ParseNumber(v, &x)) return false;  // also out of range (a double's value beyond real's)
   Bits bits;
   std::memcpy(&bits, &x, sizeof bits);
   AppendBigEndian(bits, static_cast<int>(sizeof bits), out);
@@ -223,7 +230,14 @@ Status AppendBinary(const ValuePlan& p, std::string_view v, std::string* out) {
       int64_t x;
       const int bytes = p.binary == B::kInt2 ? 2 : p.binary == B::kInt4 ? 4 : 8;
       const int64_t max = bytes == 8 ? INT64_MAX : (int64_t{1} << (8 * bytes - 1)) - 1;
-      ok = ParseNumber(v, &x) && x <= max && x >= -max - 1;
+      bool digits = !v.empty() && v.find_first_not_of("-0123456789") == std::string_view::npos;
+      if (digits && (!ParseNumber(v, &x) || x > max || x < -max - 1)) {
+        return Status(Code::kInvalidArgument,
+                      fmt::format("{} is out of range for PostgreSQL {}; override the column's type in the plan "
+                                  "(bigint, or numeric)",
+                                  v, bytes == 2 ? "smallint" : bytes == 4 ? "integer" : "bigint"));
+      }
+      ok = digits;
       if (ok) AppendBigEndian(static_cast<uint64_t>(x), bytes, out);
       break;
     }
@@ -273,7 +287,19 @@ Status AppendBinary(const ValuePlan& p, std::string_view v, std::string* out) {
     case B::kNone:
       return Status(Code::kInternal, "a column without a binary form was written in COPY's binary format");
   }
-  if (!ok) return Status(Code::kInvalidArgument, fmt::format("the value {} is not as its MySQL type prints it", v));
+  if (!ok) {
+    if (p.binary == B::kDate || p.binary == B::kTimestamp) {
+      return Status(Code::kInvalidArgument,
+                    fmt::format("{} is not a date PostgreSQL can hold (the calendar has no such day or time)", v));
+    }
+    return Status(Code::kInvalidArgument,
+                  fmt::format("{} cannot be written as PostgreSQL's {}: out of its range, or not a number; override "
+                              "the column's type in the plan",
+                              v, p.binary == B::kFloat4   ? "real"
+                                 : p.binary == B::kFloat8 ? "double precision"
+                                 : p.binary == B::kNumeric ? "numeric"
+                                                           : "integer types"));
+  }
   uint64_t length = out->size() - at - 4;
   for (int i = 0; i < 4; ++i) (*out)[at + static_cast<size_t>(i)] = static_cast<char>((length >> (8 * (3 - i))) & 0xff);
   return Status::Ok();
@@ -473,7 +499,7 @@ bool PgBinaryCopySafe(const ColumnMapping& column) {
     else if (depth == 0) base.push_back(ch);
   }
   while (base.size() > 2 && base.compare(base.size() - 2, 2, "[]") == 0) base.resize(base.size() - 2);
-  if (base.rfind("interval", 0) == 0) return true;  // "interval day to second"
+  if (base == "interval" || base.rfind("interval ", 0) == 0) return true;  // "interval day to second"
   static const std::set<std::string, std::less<>> kBuiltIn = {
       "smallint", "integer", "bigint", "numeric", "real", "double precision", "boolean", "text",
       "character varying", "character", "bytea", "date", "time without time zone", "time with time zone",

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "runtime/dry_run.h"
 #include "runtime/lease.h"
 #include "runtime/load/chunks.h"
 #include "runtime/load/throttle.h"
@@ -285,18 +286,26 @@ class Verifier {
         !recent(ctx_.destination) || p.columns.empty()) {
       return;
     }
+    const Table* dst_table = ctx_.destination.catalog.FindTable(t.dst_schema, t.dst_table);
     std::vector<std::string> src, dst;
     for (size_t i = 0; i < t.columns.size(); ++i) {
       const ColumnMapping& c = t.columns[i];
       std::string base = c.type.substr(0, c.type.find('('));
       if (size_t close = c.type.find(')'); close != std::string::npos) base += c.type.substr(close + 1);
-      bool as_is = c.type == c.source->type && c.source->collation.empty() && kHashedAsIs.count(base) > 0;
+      // Both sides as the catalogs have them: a destination table kept as it was (conflicts =
+      // ignore) may type or collate the column its own way.
+      const Column* dc = dst_table != nullptr ? dst_table->FindColumn(c.name) : nullptr;
+      bool as_is = c.type == c.source->type && c.source->collation.empty() && dc != nullptr &&
+                   SameType(ir::Engine::kPostgres, dc->type, c.type) && dc->collation.empty() &&
+                   kHashedAsIs.count(base) > 0;
       src.push_back(as_is ? QuoteIdent(ir::Engine::kPostgres, c.source->name) : "(" + p.columns[i].src + ") COLLATE \"C\"");
       dst.push_back(as_is ? QuoteIdent(ir::Engine::kPostgres, c.name) : "(" + p.columns[i].dst + ") COLLATE \"C\"");
     }
     // ROW of one column is that column, not a record: a constant second field keeps it a row.
-    p.src_hash = fmt::format("hash_record_extended(ROW({}, 0), 0)", fmt::join(src, ", "));
-    p.dst_hash = fmt::format("hash_record_extended(ROW({}, 0), 0)", fmt::join(dst, ", "));
+    // hash_record_extended combines its fields' hashes linearly (h * 31 + field), so a sum of
+    // them would not see values swapped between rows: each row's is hashed again.
+    p.src_hash = fmt::format("hashtextextended(hash_record_extended(ROW({}, 0), 0)::text, 0)", fmt::join(src, ", "));
+    p.dst_hash = fmt::format("hashtextextended(hash_record_extended(ROW({}, 0), 0)::text, 0)", fmt::join(dst, ", "));
   }
 
   Status Plan(Connection& meta) {

@@ -278,6 +278,13 @@ TEST(LoadFeatures, AnIndexIsBuiltOnceItsTableIsLoadedWhileOthersLoad) {
   auto options = d->Query("SELECT count(*) FROM pg_class WHERE relnamespace = 'ovl'::regnamespace AND reloptions IS NOT NULL");
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->rows[0][0], "0") << "a table was left with autovacuum_enabled = false";
+  // A setting its owner gives a table afterwards is not reset by the next apply.
+  Exec(*d, {"ALTER TABLE ovl.b_big SET (autovacuum_enabled = false)"});
+  auto again = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=1000"});
+  ASSERT_EQ(again.exit, 0) << again.out << again.err;
+  auto kept = d->Query("SELECT reloptions::text FROM pg_class WHERE oid = 'ovl.b_big'::regclass");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->rows[0][0], "{autovacuum_enabled=false}") << "a later apply reset its owner's setting";
   // The rows counted as they went by, from binary (a_small) and text (b_big) alike.
   auto st = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out);
   std::map<std::string, int64_t> rows;
@@ -285,6 +292,31 @@ TEST(LoadFeatures, AnIndexIsBuiltOnceItsTableIsLoadedWhileOthersLoad) {
   EXPECT_EQ(rows["ovl.a_small"], 10001);
   EXPECT_EQ(rows["ovl.b_big"], 30000);
 }
+// A run that fails after the load (here in schema.post: a trigger calls a function the
+// destination lacks) gives the tables it created autovacuum back all the same.
+TEST(LoadFeatures, ARunThatFailsAfterTheLoadGivesAutovacuumBack) {
+  Server src = Postgres(), dst = PostgresPlain();
+  FreshDatabase(src, "it_avac_src");
+  FreshDatabase(dst, "it_avac_dst");
+  auto s = Admin(src, "it_avac_src");
+  auto d = Admin(dst, "it_avac_dst");
+  ASSERT_NE(s, nullptr);
+  ASSERT_NE(d, nullptr);
+  Exec(*s, {"CREATE SCHEMA a", "CREATE SCHEMA b",
+            "CREATE FUNCTION b.stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+            "CREATE TABLE a.o (id int PRIMARY KEY, v int)", "INSERT INTO a.o SELECT g, g FROM generate_series(1, 500) g",
+            "CREATE TRIGGER o_stamp BEFORE INSERT ON a.o FOR EACH ROW EXECUTE FUNCTION b.stamp()"});
+  std::string plan = WritePlan("avac", Endpoint("src", src, "it_avac_src") + Endpoint("dst", dst, "it_avac_dst") +
+                                           Migration("  stages = [schema, full]\n  objects {\n    schema a\n  }\n"));
+  auto r = RunFerry({"apply", plan});
+  ASSERT_EQ(r.exit, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("schema.post failed creating trigger o_stamp on a.o"), std::string::npos) << r.err;
+  auto options = d->Query("SELECT reloptions IS NULL, (SELECT count(*) FROM a.o) FROM pg_class WHERE oid = 'a.o'::regclass");
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  EXPECT_EQ(options->rows[0][0], "t") << "the failed run left autovacuum off";
+  EXPECT_EQ(options->rows[0][1], "500");
+}
+
 // MySQL values that Ferry writes in PostgreSQL's binary COPY form (every column of this table
 // has one): the extremes of each type, NULLs and empties, compared with the source through each
 // side's own text, not Ferry's.

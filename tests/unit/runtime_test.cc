@@ -161,6 +161,7 @@ TEST(BinaryCopyRows, OnlyBuiltInTypesTheDestinationSharesTravelInBinary) {
   EXPECT_TRUE(safe("timestamp(3) with time zone", "timestamp(3) with time zone"));
   EXPECT_TRUE(safe("character varying(40)[]", "character varying(40)[]"));
   EXPECT_TRUE(safe("interval day to second(3)", "interval day to second(3)"));
+  EXPECT_FALSE(safe("intervals", "intervals")) << "a user's type whose name starts like a built-in one";
   EXPECT_FALSE(safe("integer", "bigint")) << "a binary int4 is no int8";
   EXPECT_FALSE(safe("mood", "mood")) << "a user's type";
   EXPECT_FALSE(safe("public.mood[]", "public.mood[]")) << "an array names its element type's OID";
@@ -182,6 +183,35 @@ std::string Bytes(std::initializer_list<int> bytes) {
   std::string s;
   for (int b : bytes) s.push_back(static_cast<char>(b));
   return s;
+}
+
+// Which MySQL columns go in binary into PostgreSQL: a table goes in binary only when all of
+// its columns do, so one type wrongly left out sends the whole table back to text.
+TEST(BinaryCopyValues, MysqlTypesWithABinaryForm) {
+  auto binary = [](const std::string& from, const std::string& to) {
+    Column src;
+    src.name = "c";
+    src.type = from;
+    ColumnMapping c;
+    c.source = &src;
+    c.name = "c";
+    c.type = to;
+    return PlanValue(Engine::kMariadb, Engine::kPostgres, c, ir::ZeroDates::kNull).binary != ValuePlan::Binary::kNone;
+  };
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"bigint(20) unsigned", "numeric(20,0)"}, {"int(11)", "integer"}, {"smallint(6)", "smallint"},
+           {"bigint(20)", "bigint"}, {"tinyint(4)", "smallint"}, {"decimal(12,2)", "numeric(12,2)"},
+           {"float", "real"}, {"double", "double precision"}, {"tinyint(1)", "boolean"},
+           {"varchar(10)", "character varying(10)"}, {"char(5)", "character(5)"}, {"text", "text"},
+           {"enum('x','y')", "text"}, {"json", "jsonb"}, {"blob", "bytea"}, {"varbinary(8)", "bytea"}, {"date", "date"},
+           {"datetime(3)", "timestamp(3) without time zone"}, {"timestamp(6)", "timestamp(6) with time zone"}}) {
+    EXPECT_TRUE(binary(from, to)) << from << " -> " << to;
+  }
+  for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"bit(5)", "bit varying(5)"}, {"set('a','b')", "text[]"}, {"time", "time without time zone"},
+           {"double", "numeric"}, {"varchar(10)", "integer"}}) {
+    EXPECT_FALSE(binary(from, to)) << from << " -> " << to;
+  }
 }
 
 TEST(BinaryCopyValues, NumbersDatesAndTimesAsPostgresReadsThem) {
@@ -215,8 +245,18 @@ TEST(BinaryCopyValues, NumbersDatesAndTimesAsPostgresReadsThem) {
   EXPECT_EQ(Binary(B::kTimestamp, "2000-01-01 00:00:00.000001"), Bytes({0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1}));
   EXPECT_EQ(Binary(B::kTimestamp, "1999-12-31 23:59:59.5"),
             Bytes({0, 0, 0, 8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf8, 0x5e, 0xe0}));  // -500000
-  Binary(B::kTimestamp, "2024-13-01 00:00:00", &st);
-  EXPECT_FALSE(st.ok());
+  for (const char* bad : {"2024-13-01 00:00:00", "2021-02-29 00:00:00", "2021-04-31 10:00:00", "2024-01-01 24:00:00",
+                          "2024-01-01 10:60:00"}) {
+    Binary(B::kTimestamp, bad, &st);
+    EXPECT_NE(st.message().find("not a date PostgreSQL can hold"), std::string::npos) << bad << ": " << st.ToString();
+  }
+  EXPECT_EQ(Binary(B::kDate, "2000-02-29"), Bytes({0, 0, 0, 4, 0, 0, 0, 59})) << "a leap day";
+  Binary(B::kDate, "1900-02-29", &st);
+  EXPECT_FALSE(st.ok()) << "1900 was not a leap year";
+  Binary(B::kInt4, "2147483648", &st);
+  EXPECT_NE(st.message().find("out of range for PostgreSQL integer"), std::string::npos) << st.ToString();
+  Binary(B::kFloat4, "1e39", &st);
+  EXPECT_NE(st.message().find("PostgreSQL's real"), std::string::npos) << st.ToString();
   // booleans, text, json and bytes.
   EXPECT_EQ(Binary(B::kBool, "1"), Bytes({0, 0, 0, 1, 1}));
   Binary(B::kBool, "2", &st);
