@@ -205,6 +205,11 @@ class Generator {
   }
 
  private:
+  // The collation that compares strings as PostgreSQL does, byte by byte and trailing spaces
+  // included: MariaDB's NO PAD binary one (10.2 and later). MySQL's utf8mb4_bin ignores trailing
+  // spaces, but 5.7 has no other binary collation.
+  std::string ExactCollation() const { return to_ == Engine::kMariadb ? "utf8mb4_nopad_bin" : "utf8mb4_bin"; }
+
   std::string Q(std::string_view name) const { return QuoteIdent(to_, name); }
   std::string QN(std::string_view schema, std::string_view name) const { return QuoteName(to_, schema, name); }
   std::string L(std::string_view text) const { return QuoteLiteral(to_, text); }
@@ -234,7 +239,7 @@ class Generator {
   void CreateSchema(const SchemaMapping& s) {
     std::string sql;
     if (Mysql(to_)) {
-      std::string charset = "utf8mb4", collation = "utf8mb4_bin";
+      std::string charset = "utf8mb4", collation = ExactCollation();
       if (Mysql(from_) && !s.source->charset.empty()) {
         charset = s.source->charset;
         collation = s.source->collation;
@@ -425,7 +430,7 @@ class Generator {
       } else {
         // PostgreSQL compares strings exactly; a case-insensitive default collation would
         // make unique keys collide on data the source holds without trouble.
-        sql += " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+        sql += " DEFAULT CHARSET=utf8mb4 COLLATE=" + ExactCollation();
       }
       if (!st.comment.empty()) sql += " COMMENT=" + L(st.comment);
     } else {

@@ -374,9 +374,11 @@ TEST(LoadFeatures, MysqlValuesReachPostgresExactlyInBinaryCopy) {
   }
 }
 
-// An index that cannot be built (keys that differ in PostgreSQL only by a trailing space, which
-// the MySQL family's PAD SPACE collations ignore) fails the run once the load is done, naming the stage, the index, the plan line
-// and the SQL; the rows stay, and the run can be resumed once the data is fixed.
+// An index that cannot be built fails the run once the load is done, naming the stage, the
+// index, the plan line and the SQL; the rows stay, and the run can be resumed once the data is
+// fixed. Here the destination kept a row of its own (conflicts = ignore) that duplicates a
+// source row's unique email. The source's emails that differ only by a trailing space stay
+// distinct in MariaDB, as in PostgreSQL (a NO PAD collation).
 TEST(LoadFeatures, AnIndexBuildFailingBesideTheLoadNamesItsStageAndPlanLine) {
   Server src = Postgres(), dst = MariadbPlain();
   FreshDatabase(src, "it_idxfail_src");
@@ -384,30 +386,32 @@ TEST(LoadFeatures, AnIndexBuildFailingBesideTheLoadNamesItsStageAndPlanLine) {
   auto d = Admin(dst, "");
   ASSERT_NE(s, nullptr);
   ASSERT_NE(d, nullptr);
-  Exec(*d, {"DROP DATABASE IF EXISTS it_idxfail"});
+  Exec(*d, {"DROP DATABASE IF EXISTS it_idxfail", "CREATE DATABASE it_idxfail",
+            "CREATE TABLE it_idxfail.a (id int PRIMARY KEY, email varchar(40)) COLLATE utf8mb4_nopad_bin",
+            "INSERT INTO it_idxfail.a VALUES (3, 'ann@example.com')"});
   Exec(*s, {"CREATE SCHEMA it_idxfail", "CREATE TABLE it_idxfail.a (id int PRIMARY KEY, email varchar(40) UNIQUE)",
             "INSERT INTO it_idxfail.a VALUES (1, 'ann@example.com'), (2, 'ann@example.com ')",
             "CREATE TABLE it_idxfail.b (id int PRIMARY KEY, v text)",
             "INSERT INTO it_idxfail.b SELECT g, 'v' || g FROM generate_series(1, 20000) g"});
   std::string plan = WritePlan("idxfail", Endpoint("src", src, "it_idxfail_src") + Endpoint("dst", dst, "") +
-                                              Migration("  stages = [schema, full]\n  workers = 2\n"
+                                              Migration("  stages = [schema, full]\n  workers = 2\n  conflicts = ignore\n"
                                                         "  objects {\n    schema it_idxfail\n  }\n"));
   auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=1000"});
   EXPECT_EQ(r.exit, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("schema.post failed creating index a_email_key on it_idxfail.a"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("(selected at " + plan + ":"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("Duplicate entry"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Duplicate entry 'ann@example.com'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("the statement was: ALTER TABLE"), std::string::npos) << r.err;
   auto status = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out);
   EXPECT_EQ(status["status"][0]["state"], "failed");
   EXPECT_EQ(status["status"][0]["stage"], "schema.post");
   auto rows = d->Query("SELECT (SELECT COUNT(*) FROM it_idxfail.a), (SELECT COUNT(*) FROM it_idxfail.b)");
   ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  EXPECT_EQ(rows->rows[0][0], "2");
+  EXPECT_EQ(rows->rows[0][0], "3");
   EXPECT_EQ(rows->rows[0][1], "20000");
 
   // Fixed in the destination, and run again: the index is built, nothing is copied twice.
-  Exec(*d, {"UPDATE it_idxfail.a SET email = 'ann2@example.com' WHERE id = 2"});
+  Exec(*d, {"DELETE FROM it_idxfail.a WHERE id = 3"});
   auto again = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=1000"});
   ASSERT_EQ(again.exit, 0) << again.out << again.err;
   auto idx = d->Query("SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'it_idxfail' AND"
@@ -417,6 +421,29 @@ TEST(LoadFeatures, AnIndexBuildFailingBesideTheLoadNamesItsStageAndPlanLine) {
   auto count = d->Query("SELECT COUNT(*) FROM it_idxfail.b");
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->rows[0][0], "20000");
+}
+
+// PostgreSQL strings that differ only by trailing spaces stay two keys in a MariaDB table
+// Ferry creates (NO PAD binary collation), as they are in PostgreSQL.
+TEST(LoadFeatures, TrailingSpacesKeepKeysApartInMariadb) {
+  Server src = Postgres(), dst = MariadbPlain();
+  FreshDatabase(src, "it_nopad_src");
+  auto s = Admin(src, "it_nopad_src");
+  auto d = Admin(dst, "");
+  ASSERT_NE(s, nullptr);
+  ASSERT_NE(d, nullptr);
+  Exec(*d, {"DROP DATABASE IF EXISTS it_nopad"});
+  Exec(*s, {"CREATE SCHEMA it_nopad", "CREATE TABLE it_nopad.k (code varchar(10) PRIMARY KEY, n int)",
+            "INSERT INTO it_nopad.k VALUES ('a', 1), ('a ', 2), ('a  ', 3)"});
+  std::string plan = WritePlan("nopad", Endpoint("src", src, "it_nopad_src") + Endpoint("dst", dst, "") +
+                                            Migration("  stages = [schema, full]\n  objects {\n    schema it_nopad\n  }\n"));
+  auto r = RunFerry({"apply", plan});
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  auto rows = d->Query("SELECT CONCAT('[', code, ']'), n FROM it_nopad.k ORDER BY n");
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->rows.size(), 3u);
+  EXPECT_EQ(rows->rows[1][0], "[a ]");
+  EXPECT_EQ(rows->rows[2][0], "[a  ]");
 }
 
 // Into the MySQL family the load streams LOAD DATA LOCAL INFILE, which turns the server's data
