@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
+#include "runtime/load/throttle.h"
 #include "runtime/meta.h"
 #include "runtime/sql.h"
 
@@ -84,6 +87,8 @@ std::vector<std::string> Objects(const std::vector<const DdlStatement*>& stateme
   return objects;
 }
 
+}  // namespace
+
 // Runs one statement of a schema stage on one connection; a failure names the stage, the
 // object, the plan line and the SQL.
 struct StatementRunner {
@@ -123,8 +128,6 @@ struct StatementRunner {
                   st.native());
   }
 };
-
-}  // namespace
 
 Status RestoreTableSettings(MigrationContext& ctx, Connection& dst) {
   Status first;
@@ -205,6 +208,78 @@ Status IndexBuilder::Wait() {
   return failed_;
 }
 
+namespace {
+
+// Whether the index a statement builds is in the destination now (a MySQL ALTER TABLE adding
+// several: its first; the ALTER adds all or none).
+StatusOr<bool> IndexThere(Connection& c, const DdlStatement& d) {
+  const ir::Engine e = c.engine();
+  std::string name = d.name.substr(0, d.name.find(", "));
+  std::string sql = e == ir::Engine::kPostgres
+                        ? fmt::format("SELECT 1 FROM pg_indexes WHERE schemaname = {} AND indexname = {}",
+                                      QuoteLiteral(e, d.dst_schema), QuoteLiteral(e, name))
+                        : fmt::format("SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = {} AND "
+                                      "TABLE_NAME = {} AND INDEX_NAME = {} LIMIT 1",
+                                      QuoteLiteral(e, d.dst_schema), QuoteLiteral(e, d.dst_table), QuoteLiteral(e, name));
+  auto r = c.Query(sql);
+  if (!r.ok()) return r.status();
+  return !r->rows.empty();
+}
+
+}  // namespace
+
+// One unit's statements on this worker's connection, recorded before and after. A lost
+// connection (the destination restarted) is retried within the plan's retry window, on a new
+// connection; an index the lost attempt did build is then not built again.
+Status IndexBuilder::Build(const StatementRunner& runner, const std::vector<const DdlStatement*>& statements,
+                           std::unique_ptr<Connection>& conn) {
+  const auto began = std::chrono::steady_clock::now();
+  int attempt = 0;
+  bool lost = false;
+  const std::vector<std::string> objects = Objects(statements);
+  while (true) {
+    Status st;
+    if (!conn) {
+      auto opened = opt_.connect();
+      if (opened.ok()) {
+        conn = std::move(opened).value();
+        // Sorts for index builds in memory rather than in temporary files: this session only.
+        if (conn->engine() == ir::Engine::kPostgres) st = conn->Execute("SET maintenance_work_mem = '256MB'");
+      } else {
+        st = opened.status();
+      }
+    }
+    if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kCreating);
+    for (size_t k = 0; st.ok() && k < statements.size(); ++k) {
+      if (lost) {
+        auto there = IndexThere(*conn, *statements[k]);
+        if (!there.ok()) {
+          st = there.status();
+          break;
+        }
+        if (*there) continue;
+      } else {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (opt_.on_statement) opt_.on_statement(*statements[k], "create");
+      }
+      st = runner.Run(*conn, *statements[k]);
+    }
+    if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kDone);
+    if (st.ok()) return st;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return st;
+    }
+    auto delay = RetryDelayMs(st, ctx_.migration->retry, began, &attempt);
+    if (!delay) return st;
+    if (st.code() == Code::kUnavailable) {
+      conn.reset();
+      lost = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
+  }
+}
+
 void IndexBuilder::Worker() {
   const StatementRunner runner{"schema.post", false, ""};
   std::unique_ptr<Connection> conn;
@@ -229,27 +304,7 @@ void IndexBuilder::Worker() {
       }
       for (const DdlStatement* d : statements) running_.insert(d->Object());
     }
-    Status st;
-    if (!conn) {
-      auto opened = opt_.connect();
-      if (opened.ok()) {
-        conn = std::move(opened).value();
-        // Sorts for index builds in memory rather than in temporary files: this session only.
-        if (conn->engine() == ir::Engine::kPostgres) st = conn->Execute("SET maintenance_work_mem = '256MB'");
-      } else {
-        st = opened.status();
-      }
-    }
-    std::vector<std::string> objects = Objects(statements);
-    if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kCreating);
-    for (size_t k = 0; st.ok() && k < statements.size(); ++k) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (opt_.on_statement) opt_.on_statement(*statements[k], "create");
-      }
-      st = runner.Run(*conn, *statements[k]);
-    }
-    if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kDone);
+    Status st = Build(runner, statements, conn);
     std::lock_guard<std::mutex> lock(mu_);
     for (const DdlStatement* d : statements) running_.erase(d->Object());
     if (st.ok()) {

@@ -42,6 +42,8 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
 // Best effort: the first failure, after trying them all.
 Status RestoreTableSettings(MigrationContext& ctx, Connection& dst);
 
+struct StatementRunner;  // runs one statement of a stage (schema_stage.cc)
+
 // Builds schema.post's indexes (the kind "index" statements the destination does not have yet),
 // a table's as soon as its rows are all there (the DAG's load(t) → schema.post(t)), on up to
 // options.parallel connections of its own, while the load of other tables goes on. On
@@ -77,6 +79,8 @@ class IndexBuilder {
     bool released = false;
   };
   void Worker();
+  Status Build(const StatementRunner& runner, const std::vector<const DdlStatement*>& statements,
+               std::unique_ptr<Connection>& conn);
   Status Wait();
 
   MigrationContext& ctx_;

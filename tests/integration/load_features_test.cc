@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -421,6 +422,47 @@ TEST(LoadFeatures, AnIndexBuildFailingBesideTheLoadNamesItsStageAndPlanLine) {
   auto count = d->Query("SELECT COUNT(*) FROM it_idxfail.b");
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(count->rows[0][0], "20000");
+}
+
+// An index build whose connection is lost (a destination restarted, here the session
+// terminated) is retried within `retry.connection` on a new connection, and the run ends well.
+TEST(LoadFeatures, AnIndexBuildWhoseConnectionIsLostIsRetried) {
+  Server src = Postgres(), dst = PostgresPlain();
+  FreshDatabase(src, "it_idxretry_src");
+  FreshDatabase(dst, "it_idxretry_dst");
+  auto s = Admin(src, "it_idxretry_src");
+  auto d = Admin(dst, "it_idxretry_dst");
+  ASSERT_NE(s, nullptr);
+  ASSERT_NE(d, nullptr);
+  // A function slow enough to keep the index build running while the test cuts its session.
+  for (auto* c : {s.get(), d.get()}) {
+    Exec(*c, {"CREATE FUNCTION public.slow(v int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS "
+              "$$ BEGIN PERFORM pg_sleep(0.001); RETURN v; END $$"});
+  }
+  Exec(*s, {"CREATE SCHEMA ir", "CREATE TABLE ir.t (id int PRIMARY KEY, v int)",
+            "INSERT INTO ir.t SELECT g, g FROM generate_series(1, 2000) g", "CREATE INDEX t_slow ON ir.t (public.slow(v))"});
+  std::string plan = WritePlan("idxretry", Endpoint("src", src, "it_idxretry_src") +
+                                               Endpoint("dst", dst, "it_idxretry_dst") +
+                                               Migration("  stages = [schema, full]\n  retry {\n    connection = 20m\n  }\n"
+                                                         "  objects {\n    schema ir\n  }\n"));
+  pid_t pid = StartFerry({"apply", plan}, {}, ScratchPath("idxretry.out"), ScratchPath("idxretry.err"));
+  bool cut = false;
+  for (int i = 0; i < 600 && !cut; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto r = d->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%t_slow%' "
+                      "AND pid <> pg_backend_pid()");
+    cut = r.ok() && !r->rows.empty();
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::ifstream out(ScratchPath("idxretry.out")), err(ScratchPath("idxretry.err"));
+  std::string said((std::istreambuf_iterator<char>(out)), std::istreambuf_iterator<char>());
+  std::string why((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(cut) << "the index build was never seen running:\n" << said << why;
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the run did not survive the lost session: " << why;
+  auto idx = d->Query("SELECT count(*) FROM pg_indexes WHERE schemaname = 'ir' AND indexname = 't_slow'");
+  ASSERT_TRUE(idx.ok());
+  EXPECT_EQ(idx->rows[0][0], "1");
 }
 
 // PostgreSQL strings that differ only by trailing spaces stay two keys in a MariaDB table
