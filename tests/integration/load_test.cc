@@ -322,7 +322,7 @@ pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::st
 // source's rows, none lost, none doubled.
 TEST(LoadResume, SigkillAnywhereLosesAndDoublesNothing) {
   Server src = Mariadb(), dst = Postgres();
-  CreateMariadbSource(src, "it_kill_src", 400000);
+  CreateMariadbSource(src, "it_kill_src", 600000);
   FreshDatabase(dst, "it_kill_dst");
   std::string plan = WritePlan("kill", LoadPlan(src, "", "it_kill_src", dst, "it_kill_dst", "it_kill_dst"));
   std::vector<std::string> env = {"FERRY_CHUNK_ROWS=2000"};
@@ -350,7 +350,7 @@ TEST(LoadResume, SigkillAnywhereLosesAndDoublesNothing) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(rng)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 250)(rng)));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
