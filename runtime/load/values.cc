@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <vector>
 #include <set>
 
 #include "compiler/type_pattern.h"
@@ -169,24 +169,29 @@ bool AppendNumeric(std::string_view v, std::string* out) {
     if (ch < '0' || ch > '9') return false;
   }
   // Groups of four digits from the decimal point: the whole part padded on the left, the
-  // fraction on the right.
-  std::string digits((4 - whole.size() % 4) % 4, '0');
-  digits.append(whole);
-  const int whole_groups = static_cast<int>(digits.size() / 4);
-  digits.append(frac);
-  digits.append((4 - frac.size() % 4) % 4, '0');
-  std::vector<int> groups;
-  for (size_t i = 0; i < digits.size(); i += 4) {
-    groups.push_back((digits[i] - '0') * 1000 + (digits[i + 1] - '0') * 100 + (digits[i + 2] - '0') * 10 +
-                     (digits[i + 3] - '0'));
+  // fraction on the right. Per value, so without allocating: MySQL's 65 digits are 18 groups.
+  const size_t lead = (4 - whole.size() % 4) % 4;
+  const size_t whole_groups = (lead + whole.size()) / 4;
+  const size_t count = whole_groups + (frac.size() + 3) / 4;
+  std::array<int, 32> groups{};
+  if (count > groups.size()) return false;
+  auto digit = [&](size_t i) {  // the i-th digit of the padded sequence
+    if (i < lead) return 0;
+    i -= lead;
+    if (i < whole.size()) return whole[i] - '0';
+    i -= whole.size();
+    return i < frac.size() ? frac[i] - '0' : 0;
+  };
+  for (size_t g = 0; g < count; ++g) {
+    groups[g] = digit(4 * g) * 1000 + digit(4 * g + 1) * 100 + digit(4 * g + 2) * 10 + digit(4 * g + 3);
   }
-  int weight = whole_groups - 1;
+  int weight = static_cast<int>(whole_groups) - 1;
   size_t first = 0;
-  while (first < groups.size() && groups[first] == 0) {
+  while (first < count && groups[first] == 0) {
     ++first;
     --weight;
   }
-  size_t last = groups.size();
+  size_t last = count;
   while (last > first && groups[last - 1] == 0) --last;
   if (first == last) {
     weight = 0;
@@ -490,14 +495,10 @@ Status AppendValue(const ValuePlan& p, std::optional<std::string_view> value, Fo
 
 bool PgBinaryCopySafe(const ColumnMapping& column) {
   if (column.source == nullptr || column.type != column.source->type) return false;
-  // format_type()'s spelling, without its modifiers ("(12,2)") and array brackets.
-  std::string base;
-  int depth = 0;
-  for (char ch : column.type) {
-    if (ch == '(') ++depth;
-    else if (ch == ')') --depth;
-    else if (depth == 0) base.push_back(ch);
-  }
+  // The type's name without its modifiers ("(12,2)") and array brackets.
+  auto type = ParseSqlType(column.type);
+  if (!type) return false;
+  std::string base = type->name;
   while (base.size() > 2 && base.compare(base.size() - 2, 2, "[]") == 0) base.resize(base.size() - 2);
   if (base == "interval" || base.rfind("interval ", 0) == 0) return true;  // "interval day to second"
   static const std::set<std::string, std::less<>> kBuiltIn = {

@@ -14,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "compiler/type_pattern.h"
 #include "runtime/dry_run.h"
 #include "runtime/lease.h"
 #include "runtime/load/chunks.h"
@@ -290,8 +291,8 @@ class Verifier {
     std::vector<std::string> src, dst;
     for (size_t i = 0; i < t.columns.size(); ++i) {
       const ColumnMapping& c = t.columns[i];
-      std::string base = c.type.substr(0, c.type.find('('));
-      if (size_t close = c.type.find(')'); close != std::string::npos) base += c.type.substr(close + 1);
+      auto type = ParseSqlType(c.type);
+      std::string base = type ? type->name : "";  // without modifiers: "timestamp with time zone"
       // Both sides as the catalogs have them: a destination table kept as it was (conflicts =
       // ignore) may type or collate the column its own way.
       const Column* dc = dst_table != nullptr ? dst_table->FindColumn(c.name) : nullptr;
