@@ -90,8 +90,13 @@ plan() {  # plan FILE FROM TO DSTDB
 }
 
 # Each tool starts from the same state: the servers' dirty pages written out (the dataset just
-# generated, the previous tool's writes), so that no tool pays for another's checkpoint.
+# generated, the previous tool's writes), so that no tool pays for another's checkpoint, and
+# PostgreSQL's tables vacuumed, so that no autovacuum of what the previous tool wrote runs
+# beside the next one (it did, beside the verify that follows a load).
 settle() {
+  for port in "$FERRY_PG_PORT" "$FERRY_PG2_PORT"; do
+    vacuumdb --all --quiet -h 127.0.0.1 -p "$port" -U postgres
+  done
   "${p1[@]}" -d postgres -c CHECKPOINT
   "${p2[@]}" -d postgres -c CHECKPOINT
   for m in "${m1[*]}" "${m2[*]}"; do

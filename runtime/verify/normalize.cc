@@ -20,7 +20,7 @@ enum class Kind { kText, kChar, kInteger, kBool, kDecimal, kFloat, kBits, kSet, 
 struct Type {
   Kind kind = Kind::kOther;
   SqlType sql;
-  bool zoned = false;   // PostgreSQL timetz
+  bool zoned = false;   // PostgreSQL timestamptz, timetz
   bool money = false;   // PostgreSQL money
   bool array = false;   // PostgreSQL text[]
   int scale = -1;       // decimals; -1: unconstrained
@@ -83,6 +83,7 @@ Type Classify(ir::Engine e, const std::string& text, bool json_alias) {
     t.kind = Kind::kDate;
   } else if (n.rfind("timestamp", 0) == 0) {
     t.kind = Kind::kDatetime, t.precision = Arg(t.sql, 0, 6);
+    t.zoned = n == "timestamptz" || n.find("with time zone") != std::string::npos;
   } else if (n.rfind("time", 0) == 0) {
     t.kind = Kind::kTime, t.precision = Arg(t.sql, 0, 6);
     t.zoned = n == "timetz" || n.find("with time zone") != std::string::npos;
@@ -198,12 +199,16 @@ std::string Decimal(const Side& s, bool trim) {
   return fmt::format("trim_scale({})::text", v);
 }
 
-std::string Datetime(const Side& s, int p) {
+// A timestamp as PostgreSQL prints it (DateStyle ISO, in UTC: every session is): the fraction
+// without its trailing zeros, and none when it is zero. Equal values print alike whatever the
+// two precisions, and MySQL's fixed-width fraction is trimmed to match. (to_char's fixed width
+// costs PostgreSQL three times what its own text does.)
+std::string Datetime(const Side& s) {
   if (ir::IsMysqlFamily(s.engine)) {
-    if (p == s.type.precision) return s.col;
-    return fmt::format("LEFT(DATE_FORMAT({}, '%Y-%m-%d %H:%i:%s.%f'), {})", s.col, p > 0 ? 20 + p : 19);
+    if (s.type.precision == 0) return s.col;  // no fraction, and trimming zeros would eat the seconds
+    return fmt::format("TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {}))", s.col);
   }
-  return fmt::format("to_char({}, 'YYYY-MM-DD HH24:MI:SS{}')", s.col, p > 0 ? fmt::format(".FF{}", p) : "");
+  return s.type.zoned ? fmt::format("({} AT TIME ZONE 'UTC')::text", s.col) : s.col + "::text";
 }
 
 std::string Time(const Side& s) {
@@ -275,9 +280,8 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
     out.src = a == Kind::kBinary ? Hex(src) : Plain(src);
     out.dst = b == Kind::kBinary ? Hex(dst) : Plain(dst);
   } else if (both({Kind::kDatetime})) {
-    int p = std::max(src.type.precision, dst.type.precision);
-    out.src = Datetime(src, p);
-    out.dst = Datetime(dst, p);
+    out.src = Datetime(src);
+    out.dst = Datetime(dst);
   } else if (both({Kind::kTime})) {
     out.src = Time(src);
     out.dst = Time(dst);
@@ -315,12 +319,16 @@ std::string RowPart(ir::Engine e, const CompareColumn& c, bool source) {
                  : fmt::format("COALESCE(octet_length({0})::text || ':' || ({0}), 'N')", x);
 }
 
-void AppendRowPart(const std::optional<std::string>& v, bool fixed, std::string* out) {
+void AppendRowPart(std::optional<std::string_view> v, bool fixed, std::string* out) {
   if (!v) {
     out->push_back('N');
     return;
   }
-  if (!fixed) out->append(std::to_string(v->size())).push_back(':');
+  if (!fixed) {
+    char digits[24];
+    auto end = std::to_chars(digits, digits + sizeof digits, v->size()).ptr;
+    out->append(digits, end).push_back(':');
+  }
   out->append(*v);
 }
 

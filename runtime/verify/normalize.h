@@ -5,10 +5,11 @@
 // The canonical forms follow the type map the load used (values.h): integers and booleans
 // from tinyint(1) as decimal integers; decimals without trailing zeros when the two scales
 // differ; floats as their shortest round-trip digits (the value, not an engine's print form;
-// -0 is 0); timestamps in UTC with the larger of the two precisions; CHAR values without
-// their trailing pad; SET members as "a,b"; binary as hex; JSON across engines by Ferry after
-// reading (JsonbText), since no SQL of MySQL orders keys as jsonb does. Where the
-// two sides have the same engine and type, a column is read as it is.
+// -0 is 0); timestamps in UTC as PostgreSQL prints them (no trailing zeros in the fraction,
+// whatever the precisions); CHAR values without their trailing pad; SET members as "a,b";
+// binary as hex; JSON across engines by Ferry after reading (JsonbText), since no SQL of
+// MySQL orders keys as jsonb does. Where the two sides have the same engine and type, a
+// column is read as it is.
 //
 // A row's canonical text (RowText) joins its columns so that no two different rows give the
 // same text: NULL is `N`, and a value that could hold the separator carries its length.
@@ -36,9 +37,9 @@ struct CompareColumn {
 CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
 
 // One column's part of the row text (SQL, engine e): `N` for NULL, else the canonical text,
-// prefixed by its length unless fixed. RowPart(text) is the same done by Ferry.
+// prefixed by its length unless fixed. AppendRowPart is the same done by Ferry.
 std::string RowPart(ir::Engine e, const CompareColumn& column, bool source);
-void AppendRowPart(const std::optional<std::string>& text, bool fixed, std::string* out);
+void AppendRowPart(std::optional<std::string_view> text, bool fixed, std::string* out);
 
 // The SQL (engine e) of a row's canonical text: its columns' parts joined by '|'. Only for a
 // side without columns Ferry makes canonical (src_json / dst_json).

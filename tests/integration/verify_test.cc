@@ -9,12 +9,14 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "runtime/verify/row_hash.h"
 #include "tests/integration/servers.h"
 
 namespace ferry::testing {
@@ -41,10 +43,13 @@ void CreateSource(const Server& s, const std::string& db) {
   if (Pg(s)) {
     sql = {"CREATE SCHEMA shop",
            "CREATE TABLE shop.items (id int PRIMARY KEY, v int, txt varchar(20), dbl double precision, ts timestamp(6), "
-           "ch char(5), dec numeric(10,3), js jsonb, bin bytea, flag boolean, f real)",
+           "ch char(5), dec numeric(10,3), js jsonb, bin bytea, flag boolean, f real, tz timestamptz(3), "
+           "d0 timestamp(0))",
            "INSERT INTO shop.items SELECT g, g * 10, 'row ' || g, g / 7.0, '2024-01-01'::timestamp + g * interval "
            "'1.000001 second', 'c' || (g % 10), g / 8.0, jsonb_build_object('n', g, 'tags', jsonb_build_array('a', g)), "
-           "decode(lpad(to_hex(g), 4, '0'), 'hex'), g % 2 = 0, g / 3.0 FROM generate_series(1, 60) g",
+           "decode(lpad(to_hex(g), 4, '0'), 'hex'), g % 2 = 0, g / 3.0, '2024-06-30 23:59:59+00'::timestamptz + g * "
+           "interval '0.25 second', '2024-01-01 10:00:00'::timestamp + g * interval '10 minutes' "
+           "FROM generate_series(1, 60) g",
            "UPDATE shop.items SET txt = '' WHERE id = 3",
            "UPDATE shop.items SET dbl = 0.30000000000000004 WHERE id = 4",
            "UPDATE shop.items SET ts = '2024-01-01 10:00:00.123456' WHERE id = 5",
@@ -52,15 +57,20 @@ void CreateSource(const Server& s, const std::string& db) {
            "UPDATE shop.items SET dbl = 0 WHERE id = 7",
            "UPDATE shop.items SET ch = 'ab', js = '{\"b\": 1.50, \"a\": [1e2, \"\\u00e9\"]}' WHERE id = 8",
            "UPDATE shop.items SET txt = NULL, js = NULL, bin = NULL WHERE id = 9",
+           // Timestamps on a whole second and with a fraction that ends in zeros.
+           "UPDATE shop.items SET ts = '2024-01-01 10:00:00', tz = NULL WHERE id = 11",
+           "UPDATE shop.items SET ts = '2024-01-01 10:00:00.5' WHERE id = 12",
            "CREATE TABLE shop.tags (name varchar(10), n int)",
            "INSERT INTO shop.tags VALUES ('a', 1), ('a', 1), ('b', 2), (NULL, 3)",
            "CREATE TABLE shop.words (w varchar(20) PRIMARY KEY, n int)"};
   } else {
     sql = {"CREATE TABLE " + sch + ".items (id int PRIMARY KEY, v int, txt varchar(20), dbl double, ts datetime(6), "
-           "ch char(5), `dec` decimal(10,3), js json, bin varbinary(8), flag tinyint(1), f float)",
+           "ch char(5), `dec` decimal(10,3), js json, bin varbinary(8), flag tinyint(1), f float, tz timestamp(3) NULL, "
+           "d0 datetime)",
            "INSERT INTO " + sch + ".items SELECT seq, seq * 10, CONCAT('row ', seq), seq / 7e0, '2024-01-01' + INTERVAL "
            "seq * 1000001 MICROSECOND, CONCAT('c', seq % 10), seq / 8, JSON_OBJECT('n', seq, 'tags', JSON_ARRAY('a', seq)), "
-           "UNHEX(LPAD(HEX(seq), 4, '0')), seq % 2 = 0, seq / 3e0 FROM seq_1_to_60",
+           "UNHEX(LPAD(HEX(seq), 4, '0')), seq % 2 = 0, seq / 3e0, TIMESTAMP'2024-06-30 23:59:59' + INTERVAL seq * 250000 "
+           "MICROSECOND, TIMESTAMP'2024-01-01 10:00:00' + INTERVAL seq * 10 MINUTE FROM seq_1_to_60",
            "UPDATE " + sch + ".items SET txt = '' WHERE id = 3",
            "UPDATE " + sch + ".items SET dbl = 0.30000000000000004e0 WHERE id = 4",
            "UPDATE " + sch + ".items SET ts = '2024-01-01 10:00:00.123456' WHERE id = 5",
@@ -68,6 +78,8 @@ void CreateSource(const Server& s, const std::string& db) {
            "UPDATE " + sch + ".items SET dbl = 0 WHERE id = 7",
            "UPDATE " + sch + ".items SET ch = 'ab', js = '{\"b\": 1.50, \"a\": [1e2, \"\\\\u00e9\"]}' WHERE id = 8",
            "UPDATE " + sch + ".items SET txt = NULL, js = NULL, bin = NULL WHERE id = 9",
+           "UPDATE " + sch + ".items SET ts = '2024-01-01 10:00:00', tz = NULL WHERE id = 11",
+           "UPDATE " + sch + ".items SET ts = '2024-01-01 10:00:00.5' WHERE id = 12",
            "CREATE TABLE " + sch + ".tags (name varchar(10), n int)",
            "INSERT INTO " + sch + ".tags VALUES ('a', 1), ('a', 1), ('b', 2), (NULL, 3)",
            "CREATE TABLE " + sch + ".words (w varchar(20) PRIMARY KEY, n int)"};
@@ -250,6 +262,27 @@ TEST(Verify, ValuesSwappedBetweenRowsAreFound) {
   auto report = Verify(plan, 1, {"--mode", "checksum"});
   const nlohmann::json& t = *Table(report, ".t");
   EXPECT_EQ(t["differences"], 4) << t.dump(2);
+}
+
+// Between MySQL and PostgreSQL, Ferry hashes the MySQL side's rows as PostgreSQL's
+// hashtextextended does: the server's own answers for texts of every length up to 300 bytes,
+// ASCII and multibyte, with and without a seed.
+TEST(Verify, FerryHashesTextAsPostgresDoes) {
+  auto c = Admin(Postgres());
+  ASSERT_NE(c, nullptr);
+  auto q = c->Query(
+      "SELECT s, hashtextextended(s, 0)::text, hashtextextended(s, 7)::text FROM (SELECT g, "
+      "left(repeat(md5(g::text) || '|Äß€🚢 ', 12), g % 150) AS s FROM generate_series(0, 1999) g) t");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  ASSERT_EQ(q->rows.size(), 2000u);
+  size_t multibyte = 0;
+  for (const auto& r : q->rows) {
+    const std::string& s = *r[0];
+    multibyte += s.size() != static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
+    ASSERT_EQ(std::to_string(static_cast<int64_t>(runtime::PgHashTextExtended(s))), *r[1]) << s;
+    ASSERT_EQ(std::to_string(static_cast<int64_t>(runtime::PgHashTextExtended(s, 7))), *r[2]) << s;
+  }
+  EXPECT_GT(multibyte, 1000u);  // the texts did reach past ASCII
 }
 
 TEST(Verify, TheVerifyStageOfApplyAndCountWithAFilter) {

@@ -14,6 +14,7 @@
 #include "runtime/mapping.h"
 #include "runtime/sql.h"
 #include "runtime/verify/normalize.h"
+#include "runtime/verify/row_hash.h"
 
 namespace ferry::runtime {
 namespace {
@@ -281,6 +282,37 @@ TEST(Normalize, JsonbTextIsHowPostgresPrintsJsonb) {
   EXPECT_EQ(JsonbText("  {}  "), "{}");
   EXPECT_EQ(JsonbText("{not json"), "invalid json: {not json");
   EXPECT_NE(JsonbText(R"({"a": 1})"), JsonbText(R"({"a": "1"})"));
+}
+
+// What PostgreSQL 15 (x86-64) answered to `SELECT hashtextextended(s, 0), hashtextextended(s, 42)`:
+// every length of lookup3's tail (0 to 11 bytes past a 12-byte block), and multibyte UTF-8.
+// it.Verify.FerryHashesTextAsPostgresDoes checks many more against the live server.
+TEST(RowHash, PgHashTextExtendedIsWhatPostgresComputes) {
+  struct Case {
+    const char* text;
+    int64_t seed0, seed42;
+  };
+  const Case cases[] = {
+      {"", -6939563903564495251, 6158832220375811857},
+      {"a", 3591986179850072241, 6942402718208252407},
+      {"abc", -6747756470228489321, 4423357919252764502},
+      {"abcd", -1038429303365892052, 8078444844130423812},
+      {"abcdefgh", -8882191227074733005, -6100851256988995111},
+      {"abcdefghi", -3278210106038014113, -2685125201776515235},
+      {"abcdefghijk", 3112909444737856467, 82226251194666265},
+      {"abcdefghijkl", -7556637188122330412, 6421059121120153082},
+      {"abcdefghijklm", 8871624171452417744, -1560994830268275841},
+      {"Ferry|12:row text|N|2024-01-01 00:00:01.5", -324579504026675047, 1246701049177911953},
+      {"\xC3\x84pfel \xCE\xA9 \xC3\x9F \xF0\x9F\x9A\xA2", -1860587763430960510, -5378888004646639136},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    EXPECT_EQ(static_cast<int64_t>(PgHashTextExtended(c.text)), c.seed0);
+    EXPECT_EQ(static_cast<int64_t>(PgHashTextExtended(c.text, 42)), c.seed42);
+    EXPECT_EQ(HashRowText(RowHashFn::kPgText, c.text), PgHashTextExtended(c.text));
+  }
+  // The other row hash: the first 64 bits of SHA-256("abc"), big-endian.
+  EXPECT_EQ(HashRowText(RowHashFn::kSha256, "abc"), 0xba7816bf8f01cfeaULL);
 }
 
 // The known answer of Alibaba Cloud's signature documentation (RPC style, HMAC-SHA1, 1.0).
