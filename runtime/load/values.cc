@@ -44,12 +44,6 @@ void AppendText(std::string_view v, Format f, std::string* out) {
   else AppendEscaped(v, out);
 }
 
-bool ZeroDate(std::string_view v) {
-  // 0000-00-00, and MySQL's partial zero dates (2024-00-10, 2024-05-00)
-  if (v.size() < 10) return false;
-  return v.substr(0, 4) == "0000" || v.substr(5, 2) == "00" || v.substr(8, 2) == "00";
-}
-
 // The binary form of a MySQL value of type `sn` written to a PostgreSQL column of type `dn`,
 // where MySQL's text of it is one that form can be made from exactly.
 ValuePlan::Binary MysqlToPgBinary(const std::string& sn, const std::string& dn, ValuePlan::Kind kind) {
@@ -320,6 +314,11 @@ void AppendCopyBinaryHeader(std::string* out) {
 void AppendCopyBinaryRow(size_t fields, std::string* out) { AppendBigEndian(fields, 2, out); }
 
 void AppendCopyBinaryTrailer(std::string* out) { out->append("\xff\xff", 2); }
+
+bool ZeroDate(std::string_view v) {
+  if (v.size() < 10) return false;
+  return v.substr(0, 4) == "0000" || v.substr(5, 2) == "00" || v.substr(8, 2) == "00";
+}
 
 ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::ZeroDates zero_dates) {
   ValuePlan p;

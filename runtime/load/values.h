@@ -60,6 +60,10 @@ void AppendCopyBinaryTrailer(std::string* out);
 
 ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
 
+// Whether MySQL's text of a date or datetime is a zero date: 0000-00-00, or a partial one
+// (2024-00-10, 2024-05-00), which zero_dates governs.
+bool ZeroDate(std::string_view value);
+
 // Appends one value in the form given. Fails, saying why, for a value the destination cannot
 // hold (a NUL byte in PostgreSQL text, a zero date under zero_dates = error, 2 in a column
 // mapped to boolean …).

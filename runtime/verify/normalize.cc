@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <optional>
 
 #include "compiler/type_pattern.h"
+#include "runtime/load/values.h"
 #include "runtime/sql.h"
 
 namespace ferry::runtime {
@@ -147,6 +149,37 @@ std::string FloatText(ir::Engine e, const std::string& x) {
       x, SciText(e, fmt::format("{}::text", x)));
 }
 
+// FloatText's text made by Ferry from a double: "0" for zero; in [1e-13, 1e34) the shortest
+// round-trip digits as a plain decimal without trailing zeros (what PostgreSQL's
+// trim_scale(x::text::numeric) gives); else those digits, 'e', and the exponent of 0.digits
+// (SciText).
+std::string FloatCanonical(double d) {
+  if (d == 0) return "0";
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);  // shortest: "d.ddde-05"
+  std::string_view sci(buf, static_cast<size_t>(r.ptr - buf));
+  bool neg = sci[0] == '-';
+  if (neg) sci.remove_prefix(1);
+  size_t e = sci.find('e');
+  std::string digits;
+  for (char ch : sci.substr(0, e)) {
+    if (ch != '.') digits.push_back(ch);
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  int exp10 = 0;
+  std::string_view x = sci.substr(e + 1);
+  if (!x.empty() && x[0] == '+') x.remove_prefix(1);
+  std::from_chars(x.data(), x.data() + x.size(), exp10);
+  const long point = exp10 + 1;  // digits before the decimal point: the value is 0.digits x 10^point
+  std::string out = neg ? "-" : "";
+  double a = std::fabs(d);
+  if (a < 1e-13 || a >= 1e34) return out + digits + "e" + std::to_string(point);
+  const long n = static_cast<long>(digits.size());
+  if (point <= 0) return out + "0." + std::string(static_cast<size_t>(-point), '0') + digits;
+  if (point >= n) return out + digits + std::string(static_cast<size_t>(point - n), '0');
+  return out + digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
+}
+
 // ---- one side --------------------------------------------------------------------------------
 
 struct Side {
@@ -259,8 +292,11 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
       else e = Plain(*s);
     }
   } else if (any(Kind::kFloat) && both({Kind::kFloat, Kind::kDecimal, Kind::kInteger})) {
-    out.src = FloatText(from, Double(src));
-    out.dst = FloatText(to, Double(dst));
+    for (Side* s : {&src, &dst}) {
+      bool finish = !same_engine && ir::IsMysqlFamily(s->engine);
+      (s == &src ? out.src_finish : out.dst_finish) = finish ? Finish::kFloat : Finish::kNone;
+      (s == &src ? out.src : out.dst) = finish ? Double(*s) : FloatText(s->engine, Double(*s));
+    }
   } else if (both({Kind::kDecimal, Kind::kInteger})) {
     int sa = a == Kind::kInteger ? 0 : src.type.scale, sb = b == Kind::kInteger ? 0 : dst.type.scale;
     bool trim = sa != sb || sa < 0;
@@ -279,9 +315,12 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
   } else if (any(Kind::kBinary)) {
     out.src = a == Kind::kBinary ? Hex(src) : Plain(src);
     out.dst = b == Kind::kBinary ? Hex(dst) : Plain(dst);
-  } else if (both({Kind::kDatetime})) {
-    out.src = Datetime(src);
-    out.dst = Datetime(dst);
+  } else if (both({Kind::kDatetime}) || (both({Kind::kDate}) && !same_engine)) {
+    for (Side* s : {&src, &dst}) {
+      bool finish = !same_engine && ir::IsMysqlFamily(s->engine);
+      (s == &src ? out.src_finish : out.dst_finish) = finish ? Finish::kDateTime : Finish::kNone;
+      (s == &src ? out.src : out.dst) = finish || s->type.kind == Kind::kDate ? Plain(*s) : Datetime(*s);
+    }
   } else if (both({Kind::kTime})) {
     out.src = Time(src);
     out.dst = Time(dst);
@@ -289,7 +328,7 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
     // PostgreSQL prints jsonb canonically; the MySQL side is made the same by Ferry.
     for (Side* s : {&src, &dst}) {
       bool my = ir::IsMysqlFamily(s->engine);
-      (s == &src ? out.src_json : out.dst_json) = my;
+      (s == &src ? out.src_finish : out.dst_finish) = my ? Finish::kJsonb : Finish::kNone;
       (s == &src ? out.src : out.dst) = my ? Plain(*s) : s->col + "::jsonb::text";
     }
   } else if (any(Kind::kChar)) {
@@ -305,7 +344,8 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
     out.dst = Plain(dst);
   }
   if (ir::IsMysqlFamily(from) && (a == Kind::kDate || a == Kind::kDatetime) && zero_dates == ir::ZeroDates::kNull) {
-    out.src = ZeroDatesAsNull(src, out.src);
+    if (out.src_finish == Finish::kDateTime) out.src_finish = Finish::kDateTimeZeroNull;
+    else out.src = ZeroDatesAsNull(src, out.src);
   }
   return out;
 }
@@ -317,6 +357,33 @@ std::string RowPart(ir::Engine e, const CompareColumn& c, bool source) {
   }
   return c.fixed ? fmt::format("COALESCE(({})::text, 'N')", x)
                  : fmt::format("COALESCE(octet_length({0})::text || ':' || ({0}), 'N')", x);
+}
+
+std::optional<std::string_view> FinishValue(Finish f, std::string_view v, std::string* buf) {
+  switch (f) {
+    case Finish::kNone:
+      return v;
+    case Finish::kJsonb:
+      *buf = JsonbText(v);
+      return std::string_view(*buf);
+    case Finish::kFloat: {
+      double d = 0;
+      auto r = std::from_chars(v.data(), v.data() + v.size(), d);
+      if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return v;  // not a number: compared as it is
+      *buf = FloatCanonical(d);
+      return std::string_view(*buf);
+    }
+    case Finish::kDateTimeZeroNull:
+      if (ZeroDate(v)) return std::nullopt;  // as the load wrote it (values.h)
+      [[fallthrough]];
+    case Finish::kDateTime:
+      if (v.find('.') != std::string_view::npos) {
+        while (v.back() == '0') v.remove_suffix(1);
+        if (v.back() == '.') v.remove_suffix(1);
+      }
+      return v;
+  }
+  return v;
 }
 
 void AppendRowPart(std::optional<std::string_view> v, bool fixed, std::string* out) {

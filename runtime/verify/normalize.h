@@ -25,14 +25,26 @@
 
 namespace ferry::runtime {
 
+// What Ferry does to a value it reads before the value is canonical, on a side whose SQL cannot
+// make it so (JSON) or makes it so at a price: the MySQL side of a pair with PostgreSQL, whose
+// values Ferry reads anyway to hash them (row_hash.h).
+enum class Finish {
+  kNone,
+  kJsonb,              // JSON text -> as PostgreSQL prints jsonb (JsonbText)
+  kFloat,              // a double's text -> the float's canonical text, as FloatText's SQL gives it
+  kDateTime,           // MySQL's date or datetime text -> without the fraction's trailing zeros
+  kDateTimeZeroNull,   // the same, and a zero date (zero year, month or day) -> NULL
+};
+
 struct CompareColumn {
   std::string name;      // the source column, as reports name it
-  std::string src, dst;  // each side's SQL for the canonical text (NULL stays NULL)
-  // JSON across engines: PostgreSQL prints jsonb canonically (`c::jsonb::text`); the MySQL
-  // side's text is made the same by Ferry after reading (JsonbText). Which side that is:
-  bool src_json = false, dst_json = false;
+  std::string src, dst;  // each side's SQL for the canonical text (NULL stays NULL), Finish aside
+  Finish src_finish = Finish::kNone, dst_finish = Finish::kNone;
   bool fixed = false;    // the canonical text is a number, date or hex: never holds '|'
 };
+
+// A value read through `f`: a view of `raw` or of `*buf`; nullopt when it becomes NULL.
+std::optional<std::string_view> FinishValue(Finish f, std::string_view raw, std::string* buf);
 
 CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
 
@@ -42,7 +54,7 @@ std::string RowPart(ir::Engine e, const CompareColumn& column, bool source);
 void AppendRowPart(std::optional<std::string_view> text, bool fixed, std::string* out);
 
 // The SQL (engine e) of a row's canonical text: its columns' parts joined by '|'. Only for a
-// side without columns Ferry makes canonical (src_json / dst_json).
+// side without columns Ferry finishes.
 std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source);
 
 // JSON text as PostgreSQL prints it as jsonb: object keys ordered by length then bytes (the

@@ -204,8 +204,8 @@ class Verifier {
     for (const auto& c : t.columns) {
       if (dst->FindColumn(c.name) == nullptr) missing.push_back(c.name);
       p.columns.push_back(PlanCompare(from, to, c, zero_dates));
-      p.src_client |= p.columns.back().src_json;
-      p.dst_client |= p.columns.back().dst_json;
+      p.src_client |= p.columns.back().src_finish != Finish::kNone;
+      p.dst_client |= p.columns.back().dst_finish != Finish::kNone;
     }
     if (!missing.empty()) {
       p.problem = fmt::format("the destination table {}.{} has no column {}", t.dst_schema, t.dst_table,
@@ -236,7 +236,7 @@ class Verifier {
       // Without a key, rows are grouped by their whole text, but for the columns Ferry makes
       // canonical (their SQL text differs between the sides).
       for (const auto& c : p.columns) {
-        if (!c.src_json && !c.dst_json) key_columns.push_back(c);
+        if (c.src_finish == Finish::kNone && c.dst_finish == Finish::kNone) key_columns.push_back(c);
       }
     }
     p.src_key = RowText(from, key_columns, true);
@@ -593,12 +593,12 @@ class Verifier {
           }
         } else {
           // The row text the other side's database hashes, made here from each column's
-          // canonical value (the JSON ones made canonical first), and hashed the same way.
+          // canonical value (finished first where Ferry finishes it), and hashed the same way.
           std::vector<std::string> values;
           for (const auto& col : t.columns) values.push_back(source ? col.src : col.dst);
           auto cur = c.OpenCursor(fmt::format("SELECT {}, {} FROM {} WHERE {}", bucket, fmt::join(values, ", "), from, where), true);
           if (!cur.ok()) return cur.status();
-          std::string text, json;
+          std::string text, buf;
           while (true) {
             auto more = (*cur)->Next();
             if (!more.ok()) return more.status();
@@ -607,12 +607,9 @@ class Verifier {
             for (size_t i = 0; i < t.columns.size(); ++i) {
               if (i) text.push_back('|');
               auto v = (*cur)->Get(i + 1);
-              if (v && (source ? t.columns[i].src_json : t.columns[i].dst_json)) {
-                json = JsonbText(*v);
-                AppendRowPart(json, false, &text);
-              } else {
-                AppendRowPart(v, t.columns[i].fixed, &text);
-              }
+              Finish f = source ? t.columns[i].src_finish : t.columns[i].dst_finish;
+              if (v && f != Finish::kNone) v = FinishValue(f, *v, &buf);
+              AppendRowPart(v, t.columns[i].fixed, &text);
             }
             auto bk = (*cur)->Get(0);
             Part& part = (*out)[bk ? std::string(*bk) : ""];
@@ -651,8 +648,8 @@ class Verifier {
         for (size_t i = 0; i < t_.columns.size(); ++i) {
           auto v = cur_->Get(i + 1);
           if (v) *bytes += static_cast<int64_t>(v->size());
-          bool json = source_ ? t_.columns[i].src_json : t_.columns[i].dst_json;
-          row.push_back(!v ? Text() : json ? Text(JsonbText(*v)) : Text(std::string(*v)));
+          if (v) v = FinishValue(source_ ? t_.columns[i].src_finish : t_.columns[i].dst_finish, *v, &buf_);
+          row.push_back(v ? Text(std::string(*v)) : Text());
         }
         rows.push_back(std::move(row));
         FERRY_RETURN_IF_ERROR(Advance());
@@ -676,6 +673,7 @@ class Verifier {
     bool source_;
     bool done_ = false;
     std::string hash_;
+    std::string buf_;
   };
 
   std::string LeafSql(const TablePlan& t, const Preds& p, const std::string& prefix, bool source, ir::Engine e) {

@@ -285,6 +285,43 @@ TEST(Verify, FerryHashesTextAsPostgresDoes) {
   EXPECT_GT(multibyte, 1000u);  // the texts did reach past ASCII
 }
 
+// MySQL's zero dates, which the type map's zero_dates = null made NULL in PostgreSQL, are
+// equal to those NULLs; a date written where the source has a zero date is a difference.
+TEST(Verify, ZeroDatesTheLoadMadeNullAreEqual) {
+  Server src = Mariadb(), dst = Postgres();
+  auto c = Admin(src);
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {"DROP DATABASE IF EXISTS it_vz_src", "CREATE DATABASE it_vz_src",
+            "CREATE TABLE it_vz_src.z (id int PRIMARY KEY, d date, dt datetime(3))", "SET SESSION sql_mode = ''",
+            "INSERT INTO it_vz_src.z VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), "
+            "(2, '2024-00-10', '2024-05-00 10:00:00.500'), (3, '2024-01-01', '2024-01-01 10:00:00.000'), "
+            "(4, NULL, NULL), (5, '2024-02-29', '2024-02-29 23:59:59.999')"});
+  FreshDatabase(dst, "it_vz_dst");
+  std::string plan = WritePlan("zero_dates", Endpoint("src", src, "") + Endpoint("dst", dst, "it_vz_dst") +
+                                                 "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
+                                                 "  objects {\n    schema it_vz_src\n  }\n}\n");
+  auto r = RunFerry({"apply", plan});
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  for (const char* mode : {"checksum", "rows"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(plan, 0, {"--mode", mode});
+    EXPECT_EQ(report["equal"], true) << report.dump(2);
+    EXPECT_EQ((*Table(report, ".z"))["source_rows"], 5);
+  }
+  auto d = Admin(dst, "it_vz_dst");
+  ASSERT_NE(d, nullptr);
+  Exec(*d, {"UPDATE it_vz_src.z SET d = '2024-01-01' WHERE id = 1"});
+  for (const char* mode : {"checksum", "rows"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(plan, 1, {"--mode", mode});
+    const nlohmann::json& t = *Table(report, ".z");
+    ASSERT_EQ(t["listed"].size(), 1u) << t.dump(2);
+    EXPECT_EQ(t["listed"][0]["key"]["id"], "1");
+    EXPECT_EQ(t["listed"][0]["columns"][0]["column"], "d");
+    EXPECT_TRUE(t["listed"][0]["columns"][0]["source"].is_null()) << t.dump(2);
+  }
+}
+
 TEST(Verify, TheVerifyStageOfApplyAndCountWithAFilter) {
   Server src = Mariadb(), dst = Postgres();
   CreateSource(src, "it_vs_src");

@@ -284,6 +284,42 @@ TEST(Normalize, JsonbTextIsHowPostgresPrintsJsonb) {
   EXPECT_NE(JsonbText(R"({"a": 1})"), JsonbText(R"({"a": "1"})"));
 }
 
+// The values Ferry finishes on a MySQL side compared with PostgreSQL: the same text the SQL
+// of normalize.cc gives on the other side (checked against the servers in it.Pairs/VerifyPairs).
+TEST(Normalize, FinishedValuesAreTheCanonicalText) {
+  std::string buf;
+  auto f = [&](Finish how, std::string_view raw) -> std::string {
+    auto v = FinishValue(how, raw, &buf);
+    return v ? std::string(*v) : std::string("NULL");
+  };
+  // Floats: the shortest round-trip digits, as a plain decimal in [1e-13, 1e34), else
+  // digits, 'e' and the exponent of 0.digits; -0 is 0.
+  EXPECT_EQ(f(Finish::kFloat, "0"), "0");
+  EXPECT_EQ(f(Finish::kFloat, "-0"), "0");
+  EXPECT_EQ(f(Finish::kFloat, "142.85714285714286"), "142.85714285714286");
+  EXPECT_EQ(f(Finish::kFloat, "0.30000000000000004"), "0.30000000000000004");
+  EXPECT_EQ(f(Finish::kFloat, "1e15"), "1000000000000000");
+  EXPECT_EQ(f(Finish::kFloat, "-0.0001"), "-0.0001");
+  EXPECT_EQ(f(Finish::kFloat, "1e-13"), "0.0000000000001");
+  EXPECT_EQ(f(Finish::kFloat, "9.99999999999999e33"), "9999999999999990000000000000000000");
+  EXPECT_EQ(f(Finish::kFloat, "1e34"), "1e35");
+  EXPECT_EQ(f(Finish::kFloat, "1.5e-14"), "15e-13");
+  EXPECT_EQ(f(Finish::kFloat, "-1.7976931348623157e308"), "-17976931348623157e309");
+  EXPECT_EQ(f(Finish::kFloat, "5e-324"), "5e-323");
+  EXPECT_EQ(f(Finish::kFloat, "not a number"), "not a number");
+  // Dates and datetimes: the fraction without its trailing zeros; zero dates NULL only when asked.
+  EXPECT_EQ(f(Finish::kDateTime, "2024-01-01 10:00:00.500000"), "2024-01-01 10:00:00.5");
+  EXPECT_EQ(f(Finish::kDateTime, "2024-01-01 10:00:00.000"), "2024-01-01 10:00:00");
+  EXPECT_EQ(f(Finish::kDateTime, "2024-01-01 10:20:00"), "2024-01-01 10:20:00");
+  EXPECT_EQ(f(Finish::kDateTime, "0000-00-00 00:00:00"), "0000-00-00 00:00:00");
+  EXPECT_EQ(f(Finish::kDateTimeZeroNull, "0000-00-00 00:00:00.000"), "NULL");
+  EXPECT_EQ(f(Finish::kDateTimeZeroNull, "2024-00-10"), "NULL");
+  EXPECT_EQ(f(Finish::kDateTimeZeroNull, "2024-05-00 10:00:00"), "NULL");
+  EXPECT_EQ(f(Finish::kDateTimeZeroNull, "2024-05-10 10:00:00.120"), "2024-05-10 10:00:00.12");
+  EXPECT_EQ(f(Finish::kJsonb, R"({"b":1,"a":2})"), R"({"a": 2, "b": 1})");
+  EXPECT_EQ(f(Finish::kNone, "as it is "), "as it is ");
+}
+
 // What PostgreSQL 15 (x86-64) answered to `SELECT hashtextextended(s, 0), hashtextextended(s, 42)`:
 // every length of lookup3's tail (0 to 11 bytes past a 12-byte block), and multibyte UTF-8.
 // it.Verify.FerryHashesTextAsPostgresDoes checks many more against the live server.
