@@ -10,7 +10,7 @@ namespace {
 constexpr uint32_t Rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
 
 // lookup3's two mixing steps (Bob Jenkins, 2006, public domain).
-void Mix(uint32_t& a, uint32_t& b, uint32_t& c) {
+[[gnu::always_inline]] inline void Mix(uint32_t& a, uint32_t& b, uint32_t& c) {
   a -= c, a ^= Rotl(c, 4), c += b;
   b -= a, b ^= Rotl(a, 6), a += c;
   c -= b, c ^= Rotl(b, 8), b += a;
@@ -19,7 +19,7 @@ void Mix(uint32_t& a, uint32_t& b, uint32_t& c) {
   c -= b, c ^= Rotl(b, 4), b += a;
 }
 
-void Final(uint32_t& a, uint32_t& b, uint32_t& c) {
+[[gnu::always_inline]] inline void Final(uint32_t& a, uint32_t& b, uint32_t& c) {
   c ^= b, c -= Rotl(b, 14);
   a ^= c, a -= Rotl(c, 11);
   b ^= a, b -= Rotl(a, 25);

@@ -28,6 +28,12 @@ struct Pair {
   const char* name;
   Server (*src)();
   Server (*dst)();
+  const char* pg_major = nullptr;  // FERRY_VERIFY_PG_MAJOR: take an older PostgreSQL's path
+  std::vector<std::string> Env() const {
+    std::vector<std::string> env = {"FERRY_CHUNK_ROWS=10"};
+    if (pg_major != nullptr) env.push_back(std::string("FERRY_VERIFY_PG_MAJOR=") + pg_major);
+    return env;
+  }
 };
 
 bool Pg(const Server& s) { return s.engine == Engine::kPostgres; }
@@ -106,10 +112,11 @@ std::string Plan(const Pair& p, const std::string& src_db, const std::string& ds
          " {\n      table items -> goods {\n        column v -> v2\n      }\n      table \"*\"\n    }\n  }\n}\n";
 }
 
-nlohmann::json Verify(const std::string& plan, int want_exit, const std::vector<std::string>& extra = {}) {
+nlohmann::json Verify(const std::string& plan, int want_exit, const std::vector<std::string>& extra = {},
+                      const std::vector<std::string>& env = {"FERRY_CHUNK_ROWS=10"}) {
   std::vector<std::string> args = {"verify", plan, "--format", "json"};
   args.insert(args.end(), extra.begin(), extra.end());
-  auto r = RunFerry(args, {"FERRY_CHUNK_ROWS=10"});
+  auto r = RunFerry(args, env);
   EXPECT_EQ(r.exit, want_exit) << r.out << r.err;
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   EXPECT_FALSE(j.is_discarded()) << r.out << r.err;
@@ -147,7 +154,7 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
 
   for (const char* mode : {"count", "checksum", "rows"}) {
     SCOPED_TRACE(mode);
-    auto report = Verify(plan, 0, {"--mode", mode});
+    auto report = Verify(plan, 0, {"--mode", mode}, p.Env());
     EXPECT_EQ(report["equal"], true) << report.dump(2);
     EXPECT_EQ(report["mode"], mode);
     EXPECT_EQ((*Table(report, ".items"))["source_rows"], 60);
@@ -185,7 +192,7 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
 
   for (const char* mode : {"checksum", "rows"}) {
     SCOPED_TRACE(mode);
-    auto report = Verify(plan, 1, {"--mode", mode});
+    auto report = Verify(plan, 1, {"--mode", mode}, p.Env());
     EXPECT_EQ(report["equal"], false);
     const nlohmann::json& items = *Table(report, ".items");
     EXPECT_EQ(items["equal"], false);
@@ -224,19 +231,23 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
     EXPECT_EQ((*Table(report, ".floats"))["differences"], 1) << Table(report, ".floats")->dump(2);
   }
   // The text report names the key and the column, for a person.
-  auto text = RunFerry({"verify", plan}, {"FERRY_CHUNK_ROWS=10"});
+  auto text = RunFerry({"verify", plan}, p.Env());
   EXPECT_EQ(text.exit, 1);
   EXPECT_NE(text.out.find("missing  id = '2': in the source, not in the destination"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("differs  id = '6': txt 'abc' -> 'abc '"), std::string::npos) << text.out;
   // Counts see the missing and the extra row cancel out, and the keyless table's lost row.
-  auto counts = Verify(plan, 1, {"--mode", "count"});
+  auto counts = Verify(plan, 1, {"--mode", "count"}, p.Env());
   EXPECT_EQ((*Table(counts, ".items"))["equal"], true);
   EXPECT_EQ((*Table(counts, ".tags"))["equal"], false);
 }
 
+// m2p_pg13 and p2m_pg10: as if PostgreSQL were 13 (rows hashed as text) or 10 (SHA-256 in
+// both databases).
 INSTANTIATE_TEST_SUITE_P(Pairs, VerifyPairs,
                          ::testing::Values(Pair{"m2m", Mariadb, MariadbPlain}, Pair{"m2p", Mariadb, Postgres},
-                                           Pair{"p2p", Postgres, PostgresPlain}, Pair{"p2m", Postgres, MariadbPlain}),
+                                           Pair{"p2p", Postgres, PostgresPlain}, Pair{"p2m", Postgres, MariadbPlain},
+                                           Pair{"m2p_pg13", Mariadb, Postgres, "13"},
+                                           Pair{"p2m_pg10", Postgres, MariadbPlain, "10"}),
                          [](const ::testing::TestParamInfo<Pair>& pair) { return std::string(pair.param.name); });
 
 // Values swapped between two rows of one chunk: each column holds the same values as a set,
@@ -262,6 +273,39 @@ TEST(Verify, ValuesSwappedBetweenRowsAreFound) {
   auto report = Verify(plan, 1, {"--mode", "checksum"});
   const nlohmann::json& t = *Table(report, ".t");
   EXPECT_EQ(t["differences"], 4) << t.dump(2);
+}
+
+// Between two PostgreSQL servers some types' own hashes do not tell every two values apart:
+// bigint's folds 64 bits into 32 (0 and 4294967297 hash alike), a float's zero and jsonb's
+// empty containers hash as NULL does. Each of these changes is still found.
+TEST(Verify, BetweenPostgresServersValuesWhoseTypeHashesCollideAreFound) {
+  Server src = Postgres(), dst = PostgresPlain();
+  FreshDatabase(src, "it_vh_src");
+  FreshDatabase(dst, "it_vh_dst");
+  auto s = Admin(src, "it_vh_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE SCHEMA h",
+            "CREATE TABLE h.t (id int PRIMARY KEY, big bigint, f double precision, r real, j jsonb, ts timestamp)",
+            "INSERT INTO h.t SELECT g, 0, 0, 0, '{}', '2024-01-01' FROM generate_series(1, 40) g"});
+  std::string plan = WritePlan("collide", Endpoint("src", src, "it_vh_src") + Endpoint("dst", dst, "it_vh_dst") +
+                                              "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
+                                              "  objects {\n    schema h\n  }\n}\n");
+  auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=10"});
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  EXPECT_EQ(Verify(plan, 0, {"--mode", "checksum"})["equal"], true);
+  auto d = Admin(dst, "it_vh_dst");
+  ASSERT_NE(d, nullptr);
+  // Each change alone in its chunk of 8 rows, so that the chunk's hash alone must see it.
+  // 4294967297 is 2^32 + 1: the same 32 bits as 0 once folded.
+  Exec(*d, {"UPDATE h.t SET big = 4294967297 WHERE id = 5", "UPDATE h.t SET f = NULL WHERE id = 13",
+            "UPDATE h.t SET r = NULL WHERE id = 21", "UPDATE h.t SET j = NULL WHERE id = 29",
+            "UPDATE h.t SET ts = ts + interval '4294967297 microseconds' WHERE id = 37"});
+  auto report = Verify(plan, 1, {"--mode", "checksum"}, {"FERRY_CHUNK_ROWS=2"});
+  const nlohmann::json& t = *Table(report, ".t");
+  EXPECT_GE(t["chunks"], 5) << t.dump(2);
+  std::set<std::string> ids;
+  for (const auto& x : t["listed"]) ids.insert(x["key"]["id"].get<std::string>());
+  EXPECT_EQ(ids, (std::set<std::string>{"5", "13", "21", "29", "37"})) << t.dump(2);
 }
 
 // Between MySQL and PostgreSQL, Ferry hashes the MySQL side's rows as PostgreSQL's
