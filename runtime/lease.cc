@@ -1,6 +1,9 @@
 #include "runtime/lease.h"
 
+#include <unistd.h>
+
 #include <chrono>
+#include <thread>
 
 #include "runtime/meta.h"
 
@@ -12,6 +15,12 @@ StatusOr<std::unique_ptr<Lease>> Lease::Take(Connector destination, const std::s
   FERRY_RETURN_IF_ERROR(EnsureMeta(**conn));
   LeaseHolder holder;
   auto got = AcquireLease(**conn, key, kSeconds, &holder);
+  // Two runs taking their first leases at once (other migrations, the same ferry_meta) can
+  // deadlock on InnoDB's gap locks; the server asks for the transaction to be tried again.
+  for (int attempt = 1; !got.ok() && got.status().code() == Code::kAborted && attempt <= 5; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt + getpid() % 10));
+    got = AcquireLease(**conn, key, kSeconds, &holder);
+  }
   if (!got.ok()) return got.status();
   if (!*got) {
     return Status(Code::kFailedPrecondition,

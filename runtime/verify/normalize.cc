@@ -296,6 +296,7 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
       bool finish = !same_engine && ir::IsMysqlFamily(s->engine);
       (s == &src ? out.src_finish : out.dst_finish) = finish ? Finish::kFloat : Finish::kNone;
       (s == &src ? out.src : out.dst) = finish ? Double(*s) : FloatText(s->engine, Double(*s));
+      if (finish) (s == &src ? out.src_sql : out.dst_sql) = FloatText(s->engine, Double(*s));
     }
   } else if (both({Kind::kDecimal, Kind::kInteger})) {
     int sa = a == Kind::kInteger ? 0 : src.type.scale, sb = b == Kind::kInteger ? 0 : dst.type.scale;
@@ -319,7 +320,9 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
     for (Side* s : {&src, &dst}) {
       bool finish = !same_engine && ir::IsMysqlFamily(s->engine);
       (s == &src ? out.src_finish : out.dst_finish) = finish ? Finish::kDateTime : Finish::kNone;
-      (s == &src ? out.src : out.dst) = finish || s->type.kind == Kind::kDate ? Plain(*s) : Datetime(*s);
+      std::string sql = s->type.kind == Kind::kDate ? Plain(*s) : Datetime(*s);
+      (s == &src ? out.src : out.dst) = finish ? Plain(*s) : sql;
+      if (finish) (s == &src ? out.src_sql : out.dst_sql) = sql;
     }
   } else if (both({Kind::kTime})) {
     out.src = Time(src);
@@ -344,8 +347,12 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
     out.dst = Plain(dst);
   }
   if (ir::IsMysqlFamily(from) && (a == Kind::kDate || a == Kind::kDatetime) && zero_dates == ir::ZeroDates::kNull) {
-    if (out.src_finish == Finish::kDateTime) out.src_finish = Finish::kDateTimeZeroNull;
-    else out.src = ZeroDatesAsNull(src, out.src);
+    if (out.src_finish == Finish::kDateTime) {
+      out.src_finish = Finish::kDateTimeZeroNull;
+      out.src_sql = ZeroDatesAsNull(src, out.src_sql);
+    } else {
+      out.src = ZeroDatesAsNull(src, out.src);
+    }
   }
   return out;
 }
@@ -357,6 +364,19 @@ std::string RowPart(ir::Engine e, const CompareColumn& c, bool source) {
   }
   return c.fixed ? fmt::format("COALESCE(({})::text, 'N')", x)
                  : fmt::format("COALESCE(octet_length({0})::text || ':' || ({0}), 'N')", x);
+}
+
+std::optional<CompareColumn> InSql(const CompareColumn& c) {
+  CompareColumn out = c;
+  for (bool source : {true, false}) {
+    Finish& f = source ? out.src_finish : out.dst_finish;
+    if (f == Finish::kNone) continue;
+    std::string& sql = source ? out.src_sql : out.dst_sql;
+    if (sql.empty()) return std::nullopt;
+    (source ? out.src : out.dst) = sql;
+    f = Finish::kNone;
+  }
+  return out;
 }
 
 std::optional<std::string_view> FinishValue(Finish f, std::string_view v, std::string* buf) {

@@ -40,11 +40,18 @@ struct CompareColumn {
   std::string name;      // the source column, as reports name it
   std::string src, dst;  // each side's SQL for the canonical text (NULL stays NULL), Finish aside
   Finish src_finish = Finish::kNone, dst_finish = Finish::kNone;
+  // A finished side's canonical text made in SQL after all, where SQL can (not JSON): what a
+  // key's hash is computed from in both databases.
+  std::string src_sql, dst_sql;
   bool fixed = false;    // the canonical text is a number, date or hex: never holds '|'
 };
 
 // A value read through `f`: a view of `raw` or of `*buf`; nullopt when it becomes NULL.
 std::optional<std::string_view> FinishValue(Finish f, std::string_view raw, std::string* buf);
+
+// The column with its canonical text made in SQL on both sides (src_sql, dst_sql), nothing
+// finished; nullopt for a column only Ferry makes canonical (JSON from MySQL).
+std::optional<CompareColumn> InSql(const CompareColumn& column);
 
 CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
 

@@ -89,8 +89,8 @@ struct TablePlan {
   std::vector<size_t> key;  // indexes into columns; empty: compared as a multiset
   // How a row's text is hashed (row_hash.h), and which side's rows Ferry reads and hashes
   // itself, the same way the other side's database does: a MySQL side compared with
-  // PostgreSQL 11 or later (no MySQL function computes kPgText), or a side with columns only
-  // Ferry makes canonical (JSON read from MySQL).
+  // PostgreSQL 11 or later (no MySQL function computes kPgText), or a side with columns Ferry
+  // finishes (normalize.h Finish).
   RowHashFn hash = RowHashFn::kSha256;
   bool src_client = false, dst_client = false;
   std::string src_from, dst_from;
@@ -225,7 +225,9 @@ class Verifier {
         }
         size_t i = static_cast<size_t>(it - t.columns.begin());
         p.key.push_back(i);
-        key_columns.push_back(p.columns[i]);
+        // A key's hash is computed in both databases: from its canonical text in SQL, also
+        // where Ferry finishes the column's values (a datetime key between MySQL and PostgreSQL).
+        key_columns.push_back(InSql(p.columns[i]).value_or(p.columns[i]));  // JSON is never a key
       }
     }
     p.src_row = RowText(from, p.columns, true);
@@ -233,10 +235,10 @@ class Verifier {
     ChooseRowHash(p);
     RecordHashes(p, t);
     if (key == nullptr) {
-      // Without a key, rows are grouped by their whole text, but for the columns Ferry makes
-      // canonical (their SQL text differs between the sides).
+      // Without a key, rows are grouped by their whole text in SQL, but for the columns only
+      // Ferry makes canonical (JSON from MySQL).
       for (const auto& c : p.columns) {
-        if (c.src_finish == Finish::kNone && c.dst_finish == Finish::kNone) key_columns.push_back(c);
+        if (auto in_sql = InSql(c)) key_columns.push_back(*std::move(in_sql));
       }
     }
     p.src_key = RowText(from, key_columns, true);
