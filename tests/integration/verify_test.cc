@@ -122,6 +122,14 @@ std::string Plan(const Pair& p, const std::string& src_db, const std::string& ds
          " {\n      table items -> goods {\n        column v -> v2\n      }\n      table \"*\"\n    }\n  }\n}\n";
 }
 
+// A plan that migrates one schema, schema and rows, from src to dst.
+std::string OneSchemaPlan(const std::string& name, const Server& src, const std::string& src_db, const Server& dst,
+                          const std::string& dst_db, const std::string& schema) {
+  return WritePlan(name, Endpoint("src", src, src_db) + Endpoint("dst", dst, dst_db) +
+                             "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
+                             "  objects {\n    schema " + schema + "\n  }\n}\n");
+}
+
 nlohmann::json Verify(const std::string& plan, int want_exit, const std::vector<std::string>& extra = {},
                       const std::vector<std::string>& env = {"FERRY_CHUNK_ROWS=10"}) {
   std::vector<std::string> args = {"verify", plan, "--format", "json"};
@@ -279,9 +287,7 @@ TEST(Verify, ValuesSwappedBetweenRowsAreFound) {
   ASSERT_NE(s, nullptr);
   Exec(*s, {"CREATE SCHEMA sw", "CREATE TABLE sw.t (id int PRIMARY KEY, v int, w text)",
             "INSERT INTO sw.t SELECT g, g * 10, 'w' || g FROM generate_series(1, 100) g"});
-  std::string plan = WritePlan("swap", Endpoint("src", src, "it_swap_src") + Endpoint("dst", dst, "it_swap_dst") +
-                                           "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
-                                           "  objects {\n    schema sw\n  }\n}\n");
+  std::string plan = OneSchemaPlan("swap", src, "it_swap_src", dst, "it_swap_dst", "sw");
   auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=10"});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
   auto d = Admin(dst, "it_swap_dst");
@@ -305,9 +311,7 @@ TEST(Verify, BetweenPostgresServersValuesWhoseTypeHashesCollideAreFound) {
   Exec(*s, {"CREATE SCHEMA h",
             "CREATE TABLE h.t (id int PRIMARY KEY, big bigint, f double precision, r real, j jsonb, ts timestamp)",
             "INSERT INTO h.t SELECT g, 0, 0, 0, '{}', '2024-01-01' FROM generate_series(1, 40) g"});
-  std::string plan = WritePlan("collide", Endpoint("src", src, "it_vh_src") + Endpoint("dst", dst, "it_vh_dst") +
-                                              "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
-                                              "  objects {\n    schema h\n  }\n}\n");
+  std::string plan = OneSchemaPlan("collide", src, "it_vh_src", dst, "it_vh_dst", "h");
   auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=10"});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
   EXPECT_EQ(Verify(plan, 0, {"--mode", "checksum"})["equal"], true);
@@ -359,9 +363,7 @@ TEST(Verify, ZeroDatesTheLoadMadeNullAreEqual) {
             "(2, '2024-00-10', '2024-05-00 10:00:00.500'), (3, '2024-01-01', '2024-01-01 10:00:00.000'), "
             "(4, NULL, NULL), (5, '2024-02-29', '2024-02-29 23:59:59.999')"});
   FreshDatabase(dst, "it_vz_dst");
-  std::string plan = WritePlan("zero_dates", Endpoint("src", src, "") + Endpoint("dst", dst, "it_vz_dst") +
-                                                 "migration m {\n  from = src\n  to = dst\n  stages = [schema, full]\n"
-                                                 "  objects {\n    schema it_vz_src\n  }\n}\n");
+  std::string plan = OneSchemaPlan("zero_dates", src, "", dst, "it_vz_dst", "it_vz_src");
   auto r = RunFerry({"apply", plan});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
   for (const char* mode : {"checksum", "rows"}) {
