@@ -16,7 +16,8 @@ StatusOr<std::unique_ptr<Lease>> Lease::Take(Connector destination, const std::s
   LeaseHolder holder;
   auto got = AcquireLease(**conn, key, kSeconds, &holder);
   // Two runs taking their first leases at once (other migrations, the same ferry_meta) can
-  // deadlock on InnoDB's gap locks; the server asks for the transaction to be tried again.
+  // deadlock on InnoDB's gap locks; the server asks for the transaction to be tried again (as
+  // after a lock wait timeout, which is the same code here).
   for (int attempt = 1; !got.ok() && got.status().code() == Code::kAborted && attempt <= 5; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt + getpid() % 10));
     got = AcquireLease(**conn, key, kSeconds, &holder);

@@ -81,8 +81,8 @@ std::string RowHashSql(ir::Engine e, RowHashFn fn, const std::string& row_text) 
     return fmt::format("CAST(CONV(LEFT(SHA2({}, 256), 16), 16, 10) AS UNSIGNED)", row_text);
   }
   // "C": a nondeterministic collation would hash a canonical form of the text, not its bytes.
-  if (fn == RowHashFn::kPgText) return fmt::format("hashtextextended({} COLLATE \"C\", 0)", row_text);
-  return fmt::format("('x' || left(encode(sha256(convert_to({}, 'UTF8')), 'hex'), 16))::bit(64)::bigint", row_text);
+  // (PostgreSQL always hashes with kPgText: with MySQL, Ferry hashes MySQL's side the same way.)
+  return fmt::format("hashtextextended({} COLLATE \"C\", 0)", row_text);
 }
 
 }  // namespace ferry::runtime

@@ -6,8 +6,8 @@
 //            bytes, as PostgreSQL 11 and later compute it on little-endian machines. Cheap in
 //            PostgreSQL; no MySQL function computes it, so a MySQL side compared this way is
 //            read by Ferry (its columns' canonical text) and hashed here.
-//   kSha256  the first 64 bits of SHA-256, big-endian: the one hash every server computes
-//            (MySQL's SHA2, PostgreSQL's sha256), several times dearer than kPgText.
+//   kSha256  the first 64 bits of SHA-256, big-endian, between two MySQL servers (SHA2: MySQL
+//            has no cheaper 64-bit hash of a string), and by Ferry for a row it reads there.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,8 @@ uint64_t Sha256First64(std::string_view bytes);
 uint64_t HashRowText(RowHashFn fn, std::string_view text);
 
 // The SQL (engine e) of the hash of a row text given as SQL, as a signed or unsigned 64-bit
-// integer whose bits are HashRowText's. kPgText has no MySQL form: empty.
+// integer whose bits are HashRowText's: SHA2 in MySQL, hashtextextended in PostgreSQL (kPgText
+// has no MySQL form: empty).
 std::string RowHashSql(ir::Engine e, RowHashFn fn, const std::string& row_text);
 
 }  // namespace ferry::runtime

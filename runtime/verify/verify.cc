@@ -89,8 +89,8 @@ struct TablePlan {
   std::vector<size_t> key;  // indexes into columns; empty: compared as a multiset
   // How a row's text is hashed (row_hash.h), and which side's rows Ferry reads and hashes
   // itself, the same way the other side's database does: a MySQL side compared with
-  // PostgreSQL 11 or later (no MySQL function computes kPgText), or a side with columns Ferry
-  // finishes (normalize.h Finish).
+  // PostgreSQL (no MySQL function computes kPgText), which is also where Ferry finishes
+  // values (normalize.h Finish).
   RowHashFn hash = RowHashFn::kSha256;
   bool src_client = false, dst_client = false;
   std::string src_from, dst_from;
@@ -162,6 +162,7 @@ class Verifier {
     start_ = Clock::now();
     report_.migration = m_.name;
     report_.mode = ModeName(opt_.mode);
+    FERRY_RETURN_IF_ERROR(CheckServers());
     // One verify of a migration at a time (an apply's lease is another one).
     auto lease = Lease::Take([this] { return ConnectTo(ctx_, ctx_.destination); }, ctx_.migration_key + " (verify)");
     if (!lease.ok()) return lease.status();
@@ -181,6 +182,29 @@ class Verifier {
  private:
   static std::string ModeName(ir::VerifyMode m) {
     return m == ir::VerifyMode::kCount ? "count" : m == ir::VerifyMode::kRows ? "rows" : "checksum";
+  }
+
+  // Checksum and rows compare values as PostgreSQL 13 and later print them: trim_scale (13),
+  // floats at their shortest digits (12), hashtextextended (11). Count works with any.
+  Status CheckServers() const {
+    if (opt_.mode == ir::VerifyMode::kCount) return Status::Ok();
+    for (const Side* side : {&ctx_.source, &ctx_.destination}) {
+      if (!side->conn || side->conn->engine() != ir::Engine::kPostgres) continue;
+      int major = side->conn->server().major;
+      // The tests take an older server's refusal with FERRY_VERIFY_PG_MAJOR (theirs are 15).
+      if (const char* env = std::getenv("FERRY_VERIFY_PG_MAJOR"); env != nullptr && std::atoi(env) > 0) {
+        major = std::min(major, std::atoi(env));
+      }
+      if (major < 13) {
+        return Status(Code::kFailedPrecondition,
+                      fmt::format("verify --mode {} needs PostgreSQL 13 or later, and the {} ({}) is PostgreSQL {}: "
+                                  "it compares values as PostgreSQL 13 prints them (trim_scale, floats at their "
+                                  "shortest digits); --mode count works with any version",
+                                  ModeName(opt_.mode), side == &ctx_.source ? "source" : "destination",
+                                  side->endpoint != nullptr ? side->endpoint->name : "?", side->conn->server().version));
+      }
+    }
+    return Status::Ok();
   }
 
   // ---- planning ------------------------------------------------------------------------------
@@ -271,24 +295,17 @@ class Verifier {
 
   // Which hash, and where (docs/verify.md has the figures). PostgreSQL builds a row's text
   // and hashes it with hashtextextended in a third of the time SHA-256 takes it. Between
-  // MySQL and PostgreSQL 11 or later the MySQL side sends its columns' canonical values and
-  // Ferry hashes them as PostgreSQL does: sending them costs MySQL half of what SHA-256 in SQL
-  // does, and only PostgreSQL's side is down to two numbers a chunk. Between two MySQL servers,
-  // or with an older PostgreSQL, both hash with SHA-256 in the database.
+  // MySQL and PostgreSQL the MySQL side sends its columns' canonical values and Ferry hashes
+  // them as PostgreSQL does: sending them costs MySQL half of what SHA-256 in SQL does, and
+  // only PostgreSQL's side is down to two numbers a chunk. Between two MySQL servers both hash
+  // with SHA-256 in the database.
   void ChooseRowHash(TablePlan& p) {
     const bool src_pg = m_.from_engine == ir::Engine::kPostgres, dst_pg = m_.to_engine == ir::Engine::kPostgres;
     if (src_pg && dst_pg) {
       p.hash = RowHashFn::kPgText;
       return;
     }
-    const Side& pg = src_pg ? ctx_.source : ctx_.destination;
-    if (!(src_pg || dst_pg) || !pg.conn) return;
-    int major = pg.conn->server().major;
-    // Tests take the older servers' paths with FERRY_VERIFY_PG_MAJOR (the servers here are 15).
-    if (const char* env = std::getenv("FERRY_VERIFY_PG_MAJOR"); env != nullptr && std::atoi(env) > 0) {
-      major = std::min(major, std::atoi(env));
-    }
-    if (major >= 11) {
+    if (src_pg || dst_pg) {
       p.hash = RowHashFn::kPgText;
       (src_pg ? p.dst_client : p.src_client) = true;
     }
@@ -302,13 +319,14 @@ class Verifier {
   // nondeterministic one hashes 'A' as 'a').
   void RecordHashes(TablePlan& p, const TableMapping& t) {
     // Not bigint, timestamps or time: their hash folds 64 bits into 32 (hashint8extended), so
-    // 0 and 4294967297 hash alike. Not numeric: its hash ignores the sign.
+    // 0 and 4294967297 hash alike. Not numeric: its hash ignores the sign. Not jsonb: [] and
+    // {} hash alike, and so do 1 and [1].
     static const std::set<std::string, std::less<>> kHashedAsIs = {
         "smallint", "integer", "boolean", "text", "character varying", "character", "date", "uuid", "bytea",
-        "jsonb", "real", "double precision"};
-    // Types with a value that hashes as NULL does (0: a float's zero, jsonb's [] and {}): such a
-    // column is followed by whether it is NULL.
-    static const std::set<std::string, std::less<>> kNullLikeHash = {"jsonb", "real", "double precision"};
+        "real", "double precision"};
+    // Types with a value that hashes as NULL does (0: a float's zero): such a column is
+    // followed by whether it is NULL.
+    static const std::set<std::string, std::less<>> kNullLikeHash = {"real", "double precision"};
     auto recent = [](const Side& side) { return side.conn && side.conn->server().major >= 14; };
     if (m_.from_engine != ir::Engine::kPostgres || m_.to_engine != ir::Engine::kPostgres || !recent(ctx_.source) ||
         !recent(ctx_.destination) || p.columns.empty()) {
