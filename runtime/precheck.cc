@@ -9,6 +9,7 @@
 #include "runtime/meta.h"
 #include "runtime/schema_stage.h"
 #include "runtime/sql.h"
+#include "runtime/verify/verify.h"
 
 namespace ferry::runtime {
 
@@ -267,6 +268,14 @@ class Prechecker {
       if (s.major < 10) {
         Item(code, title, R::kFailure, "PostgreSQL " + s.version + " is older than 10",
              "Ferry needs PostgreSQL 10 or later (identity columns, logical replication)", loc);
+      } else if (m_.verify && m_.verify->mode != ir::VerifyMode::kCount && VerifyPgMajor(c) < kVerifyMinPgMajor) {
+        Item(code, title, R::kFailure,
+             fmt::format("PostgreSQL {} is older than {}, which the plan's verify stage (mode = {}) needs",
+                         s.version, kVerifyMinPgMajor, m_.verify->mode == ir::VerifyMode::kRows ? "rows" : "checksum"),
+             fmt::format("verify with mode = count, or against PostgreSQL {} or later: checksum and rows compare values "
+                         "as it prints them (trim_scale, floats at their shortest digits)",
+                         kVerifyMinPgMajor),
+             m_.verify->origin.loc);
       } else {
         Item(code, title, R::kPass, "PostgreSQL " + s.version, "", loc);
       }

@@ -190,12 +190,7 @@ class Verifier {
     if (opt_.mode == ir::VerifyMode::kCount) return Status::Ok();
     for (const Side* side : {&ctx_.source, &ctx_.destination}) {
       if (!side->conn || side->conn->engine() != ir::Engine::kPostgres) continue;
-      int major = side->conn->server().major;
-      // The tests take an older server's refusal with FERRY_VERIFY_PG_MAJOR (theirs are 15).
-      if (const char* env = std::getenv("FERRY_VERIFY_PG_MAJOR"); env != nullptr && std::atoi(env) > 0) {
-        major = std::min(major, std::atoi(env));
-      }
-      if (major < 13) {
+      if (VerifyPgMajor(*side->conn) < kVerifyMinPgMajor) {
         return Status(Code::kFailedPrecondition,
                       fmt::format("verify --mode {} needs PostgreSQL 13 or later, and the {} ({}) is PostgreSQL {}: "
                                   "it compares values as PostgreSQL 13 prints them (trim_scale, floats at their "
@@ -955,6 +950,14 @@ std::string KeyText(const std::vector<std::pair<std::string, Text>>& key) {
 }
 
 }  // namespace
+
+int VerifyPgMajor(const Connection& postgres) {
+  int major = postgres.server().major;
+  if (const char* env = std::getenv("FERRY_VERIFY_PG_MAJOR"); env != nullptr && std::atoi(env) > 0) {
+    major = std::min(major, std::atoi(env));
+  }
+  return major;
+}
 
 StatusOr<VerifyReport> RunVerify(MigrationContext& ctx, const VerifyOptions& options) {
   return Verifier(ctx, options).Run();

@@ -71,6 +71,12 @@ struct VerifyReport {
   std::vector<TableVerdict> tables;
 };
 
+// PostgreSQL's major version as verify judges it: `checksum` and `rows` need 13 or later
+// (values compared as 13 prints them: trim_scale, floats at their shortest digits). Tests
+// pretend an older server with FERRY_VERIFY_PG_MAJOR (theirs are 15).
+constexpr int kVerifyMinPgMajor = 13;
+int VerifyPgMajor(const Connection& postgres);
+
 // Runs the comparison. kCancelled when stopped by request (resumable); other errors are
 // runtime failures naming the table and chunk.
 StatusOr<VerifyReport> RunVerify(MigrationContext& ctx, const VerifyOptions& options);

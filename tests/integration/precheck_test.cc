@@ -223,6 +223,38 @@ TEST(Precheck, ExistingTableFailsUnderReportAndAFailedApplyWritesNothing) {
   EXPECT_EQ(r->rows[0][0], "1") << "a failed precheck created tables";
 }
 
+// A verify stage in checksum mode needs PostgreSQL 13 or later: an older destination fails
+// precheck at the verify block's line, before the load writes anything; count is fine.
+TEST(Precheck, VerifyStageNeedsPostgres13) {
+  SetupMariadbShop(Mariadb(), "it_pc_verify");
+  FreshDatabase(Postgres(), "it_pc_verify_dst");
+  std::string endpoints = Endpoint("src", Mariadb(), "") + Endpoint("dst", Postgres(), "it_pc_verify_dst");
+  std::string plan = WritePlan(
+      "verify_old", endpoints + Migration("[schema, full]", "    schema it_pc_verify\n",
+                                          "  verify {\n    mode = checksum\n    after = full\n  }\n"));
+  auto r = RunFerry({"precheck", plan, "--format", "json"}, {"FERRY_VERIFY_PG_MAJOR=12"});
+  EXPECT_EQ(r.exit, 1) << r.out << r.err;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  std::string detail;
+  EXPECT_EQ(ItemResult(j, "P104", &detail), "failure") << j.dump(2);
+  EXPECT_NE(detail.find("which the plan's verify stage (mode = checksum) needs"), std::string::npos) << detail;
+  auto apply = RunFerry({"apply", plan}, {"FERRY_VERIFY_PG_MAJOR=12"});
+  EXPECT_EQ(apply.exit, 1) << apply.out << apply.err;
+  auto d = Admin(Postgres(), "it_pc_verify_dst");
+  ASSERT_NE(d, nullptr);
+  auto tables = d->Query("SELECT count(*) FROM pg_tables WHERE schemaname = 'it_pc_verify'");
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(tables->rows[0][0], "0") << "a failed precheck created tables";
+  std::string counted = WritePlan(
+      "verify_count", endpoints + Migration("[schema, full]", "    schema it_pc_verify\n",
+                                            "  verify {\n    mode = count\n    after = full\n  }\n"));
+  auto c = RunFerry({"precheck", counted, "--format", "json"}, {"FERRY_VERIFY_PG_MAJOR=12"});
+  auto cj = nlohmann::json::parse(c.out, nullptr, false);
+  ASSERT_FALSE(cj.is_discarded()) << c.out;
+  EXPECT_EQ(ItemResult(cj, "P104"), "pass") << cj.dump(2);
+}
+
 TEST(Precheck, MissingDestinationTableWhenSchemaIsNotStaged) {
   SetupMariadbShop(Mariadb(), "it_pc_missing");
   FreshDatabase(Postgres(), "it_pc_missing_dst");
