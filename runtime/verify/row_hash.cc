@@ -1,7 +1,6 @@
 #include "runtime/verify/row_hash.h"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 namespace ferry::runtime {
 
@@ -62,26 +61,9 @@ uint64_t PgHashTextExtended(std::string_view bytes, uint64_t seed) {
   return static_cast<uint64_t>(b) << 32 | c;
 }
 
-uint64_t Sha256First64(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | md[i];
-  return v;
-}
-
-uint64_t HashRowText(RowHashFn fn, std::string_view text) {
-  return fn == RowHashFn::kPgText ? PgHashTextExtended(text) : Sha256First64(text);
-}
-
-std::string RowHashSql(ir::Engine e, RowHashFn fn, const std::string& row_text) {
-  if (ir::IsMysqlFamily(e)) {
-    if (fn == RowHashFn::kPgText) return "";
-    return fmt::format("CAST(CONV(LEFT(SHA2({}, 256), 16), 16, 10) AS UNSIGNED)", row_text);
-  }
+std::string RowHashSql(ir::Engine e, const std::string& row_text) {
+  if (ir::IsMysqlFamily(e)) return fmt::format("CAST(CONV(LEFT(SHA2({}, 256), 16), 16, 10) AS UNSIGNED)", row_text);
   // "C": a nondeterministic collation would hash a canonical form of the text, not its bytes.
-  // (PostgreSQL always hashes with kPgText: with MySQL, Ferry hashes MySQL's side the same way.)
   return fmt::format("hashtextextended({} COLLATE \"C\", 0)", row_text);
 }
 

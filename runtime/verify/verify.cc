@@ -87,11 +87,9 @@ struct TablePlan {
   std::string name;  // source schema.table
   std::vector<CompareColumn> columns;
   std::vector<size_t> key;  // indexes into columns; empty: compared as a multiset
-  // How a row's text is hashed (row_hash.h), and which side's rows Ferry reads and hashes
-  // itself, the same way the other side's database does: a MySQL side compared with
-  // PostgreSQL (no MySQL function computes kPgText), which is also where Ferry finishes
-  // values (normalize.h Finish).
-  RowHashFn hash = RowHashFn::kSha256;
+  // The side whose rows Ferry reads and hashes itself, as PostgreSQL does (row_hash.h): a
+  // MySQL side compared with PostgreSQL, which is also where Ferry finishes values
+  // (normalize.h Finish).
   bool src_client = false, dst_client = false;
   std::string src_from, dst_from;
   std::string src_row, dst_row;  // the row's canonical text (SQL)
@@ -223,8 +221,6 @@ class Verifier {
     for (const auto& c : t.columns) {
       if (dst->FindColumn(c.name) == nullptr) missing.push_back(c.name);
       p.columns.push_back(PlanCompare(from, to, c, zero_dates));
-      p.src_client |= p.columns.back().src_finish != Finish::kNone;
-      p.dst_client |= p.columns.back().dst_finish != Finish::kNone;
     }
     if (!missing.empty()) {
       p.problem = fmt::format("the destination table {}.{} has no column {}", t.dst_schema, t.dst_table,
@@ -251,7 +247,10 @@ class Verifier {
     }
     p.src_row = RowText(from, p.columns, true);
     p.dst_row = RowText(to, p.columns, false);
-    ChooseRowHash(p);
+    // Between MySQL and PostgreSQL the MySQL side sends its columns' canonical values and Ferry
+    // hashes them as PostgreSQL does: that costs MySQL half of what SHA-256 in SQL does, and
+    // PostgreSQL's hashtextextended a third of its SHA-256 (docs/verify.md has the figures).
+    if (!p.same_engine) (ir::IsMysqlFamily(from) ? p.src_client : p.dst_client) = true;
     RecordHashes(p, t);
     if (key == nullptr) {
       // Without a key, rows are grouped by their whole text in SQL, but for the columns only
@@ -286,24 +285,6 @@ class Verifier {
     k.primary = true;
     for (auto& kc : k.columns) kc = t.FindSource(kc)->name;
     p.dst_view.indexes = {k};
-  }
-
-  // Which hash, and where (docs/verify.md has the figures). PostgreSQL builds a row's text
-  // and hashes it with hashtextextended in a third of the time SHA-256 takes it. Between
-  // MySQL and PostgreSQL the MySQL side sends its columns' canonical values and Ferry hashes
-  // them as PostgreSQL does: sending them costs MySQL half of what SHA-256 in SQL does, and
-  // only PostgreSQL's side is down to two numbers a chunk. Between two MySQL servers both hash
-  // with SHA-256 in the database.
-  void ChooseRowHash(TablePlan& p) {
-    const bool src_pg = m_.from_engine == ir::Engine::kPostgres, dst_pg = m_.to_engine == ir::Engine::kPostgres;
-    if (src_pg && dst_pg) {
-      p.hash = RowHashFn::kPgText;
-      return;
-    }
-    if (src_pg || dst_pg) {
-      p.hash = RowHashFn::kPgText;
-      (src_pg ? p.dst_client : p.src_client) = true;
-    }
   }
 
   // Between two PostgreSQL servers, a row's hash from its values: each column of a type whose
@@ -611,7 +592,7 @@ class Verifier {
         if (!(source ? t.src_client : t.dst_client)) {
           const std::string& record = source ? t.src_hash : t.dst_hash;
           std::string sql = fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {}{}", bucket,
-                                        record.empty() ? RowHashSql(e, t.hash, row) : record, from, where,
+                                        record.empty() ? RowHashSql(e, row) : record, from, where,
                                         digits == 0 ? "" : " GROUP BY 1");
           auto q = c.Query(sql);
           if (!q.ok()) return q.status();
@@ -652,7 +633,7 @@ class Verifier {
             }
             Part& part = *part_of;
             ++part.rows;
-            part.sum += HashRowText(t.hash, text);
+            part.sum += PgHashTextExtended(text);
             ++rows;
           }
         }
