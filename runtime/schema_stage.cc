@@ -262,7 +262,8 @@ Status IndexBuilder::Build(const StatementRunner& runner, const std::vector<cons
         std::lock_guard<std::mutex> lock(mu_);
         if (opt_.on_statement) opt_.on_statement(*statements[k], "create");
       }
-      st = runner.Run(*conn, *statements[k]);
+      if (conn->engine() == ir::Engine::kPostgres) st = conn->Execute(ParallelBuildSetting());
+      if (st.ok()) st = runner.Run(*conn, *statements[k]);
     }
     if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kDone);
     if (st.ok()) return st;
@@ -278,6 +279,15 @@ Status IndexBuilder::Build(const StatementRunner& runner, const std::vector<cons
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
   }
+}
+
+// While rows still load, the destination's CPUs are the load's: a build there sorts alone, since
+// parallel workers would take CPU from the COPYs and cost more in all (new processes, each
+// faulting in its memory, and a merge of their runs). Once every row is in, the builds left
+// get the server's own parallelism.
+std::string IndexBuilder::ParallelBuildSetting() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closing_ ? "RESET max_parallel_maintenance_workers" : "SET max_parallel_maintenance_workers = 0";
 }
 
 void IndexBuilder::Worker() {

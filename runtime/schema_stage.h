@@ -82,6 +82,7 @@ class IndexBuilder {
   Status Build(const StatementRunner& runner, const std::vector<const DdlStatement*>& statements,
                std::unique_ptr<Connection>& conn);
   Status Wait();
+  std::string ParallelBuildSetting();  // the SET a PostgreSQL build runs first
 
   MigrationContext& ctx_;
   SchemaStageOptions opt_;
