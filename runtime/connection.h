@@ -40,6 +40,7 @@ struct ServerInfo {
   bool mariadb = false;   // a MariaDB server (MySQL family)
   std::string tls;        // the TLS protocol in use ("TLSv1.3"), or empty when unencrypted
   std::string user;       // the user the server authenticated (CURRENT_USER / current_user)
+  std::string encoding;   // PostgreSQL: its database's encoding (server_encoding, "UTF8"); MySQL: empty
 };
 
 using Value = std::optional<std::string>;  // nullopt is SQL NULL; bytes otherwise (binary-safe)

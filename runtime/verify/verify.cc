@@ -196,6 +196,15 @@ class Verifier {
                                   ModeName(opt_.mode), side == &ctx_.source ? "source" : "destination",
                                   side->endpoint != nullptr ? side->endpoint->name : "?", side->conn->server().version));
       }
+      const Side& other = side == &ctx_.source ? ctx_.destination : ctx_.source;
+      if (!other.conn) continue;
+      if (std::string why = VerifyEncodingProblem(*side->conn, *other.conn); !why.empty()) {
+        return Status(Code::kFailedPrecondition,
+                      fmt::format("verify --mode {} cannot compare the {} ({}): {}. --mode count works with any "
+                                  "encoding",
+                                  ModeName(opt_.mode), side == &ctx_.source ? "source" : "destination",
+                                  side->endpoint != nullptr ? side->endpoint->name : "?", why));
+      }
     }
     return Status::Ok();
   }
@@ -931,6 +940,15 @@ std::string KeyText(const std::vector<std::pair<std::string, Text>>& key) {
 }
 
 }  // namespace
+
+std::string VerifyEncodingProblem(const Connection& postgres, const Connection& other) {
+  const std::string& enc = postgres.server().encoding;
+  if (enc.empty() || enc == "UTF8") return "";
+  if (other.engine() == ir::Engine::kPostgres && other.server().encoding == enc) return "";
+  return fmt::format("its database is encoded in {}, and checksum and rows hash text as the database's bytes: "
+                     "non-ASCII text would compare as different from the other side's {}",
+                     enc, other.engine() == ir::Engine::kPostgres ? other.server().encoding : std::string("UTF-8"));
+}
 
 int VerifyPgMajor(const Connection& postgres) {
   int major = postgres.server().major;

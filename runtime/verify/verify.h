@@ -77,6 +77,13 @@ struct VerifyReport {
 constexpr int kVerifyMinPgMajor = 13;
 int VerifyPgMajor(const Connection& postgres);
 
+// Why `checksum` and `rows` cannot compare text in this PostgreSQL database, "" when they can
+// (`count` can in any). They hash text as the database's bytes, in SQL: in a database not encoded
+// in UTF8, non-ASCII text is other bytes than MySQL's UTF-8 (which Ferry hashes), or than another
+// PostgreSQL database's in another encoding, and would show as different. `other` is the other
+// side's connection.
+std::string VerifyEncodingProblem(const Connection& postgres, const Connection& other);
+
 // Runs the comparison. kCancelled when stopped by request (resumable); other errors are
 // runtime failures naming the table and chunk.
 StatusOr<VerifyReport> RunVerify(MigrationContext& ctx, const VerifyOptions& options);

@@ -81,12 +81,13 @@ void Exec(runtime::Connection& c, const std::vector<std::string>& statements) {
   }
 }
 
-void FreshDatabase(const Server& s, const std::string& name) {
+void FreshDatabase(const Server& s, const std::string& name, const std::string& pg_encoding) {
   auto c = Admin(s);
   ASSERT_NE(c, nullptr);
   std::string q = runtime::QuoteIdent(s.engine, name);
   if (s.engine == ir::Engine::kPostgres) {
-    Exec(*c, {"DROP DATABASE IF EXISTS " + q + " WITH (FORCE)", "CREATE DATABASE " + q});
+    std::string with = pg_encoding.empty() ? "" : " TEMPLATE template0 ENCODING '" + pg_encoding + "' LOCALE 'C'";
+    Exec(*c, {"DROP DATABASE IF EXISTS " + q + " WITH (FORCE)", "CREATE DATABASE " + q + with});
   } else {
     Exec(*c, {"DROP DATABASE IF EXISTS " + q, "CREATE DATABASE " + q});
   }

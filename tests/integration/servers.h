@@ -40,8 +40,9 @@ std::unique_ptr<runtime::Connection> Admin(const Server& s, const std::string& d
 // Runs statements one by one, failing the test on the first error.
 void Exec(runtime::Connection& c, const std::vector<std::string>& statements);
 
-// A fresh, empty database named `name` (MariaDB: a schema; PostgreSQL: a database).
-void FreshDatabase(const Server& s, const std::string& name);
+// A fresh, empty database named `name` (MariaDB: a schema; PostgreSQL: a database, in
+// `pg_encoding` with the C locale when one is given, UTF8 otherwise).
+void FreshDatabase(const Server& s, const std::string& name, const std::string& pg_encoding = "");
 
 // An `endpoint` block for a plan, with the password as secret("file:…").
 std::string Endpoint(const std::string& name, const Server& s, const std::string& database,

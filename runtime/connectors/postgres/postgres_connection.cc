@@ -171,6 +171,8 @@ class PgConnection final : public Connection {
     for (const char* sql : kSessionSql) FERRY_RETURN_IF_ERROR(Execute(sql));
     const char* v = PQparameterStatus(c_, "server_version");
     info_.version = v != nullptr ? v : "";
+    const char* enc = PQparameterStatus(c_, "server_encoding");
+    info_.encoding = enc != nullptr ? enc : "";
     int n = PQserverVersion(c_);  // 150018
     info_.major = n / 10000;
     info_.minor = n % 10000;
