@@ -425,15 +425,19 @@ int Apply(const RunOptions& o) {
       lopts.on_notice = [&](const std::string& note) { fmt::print(stderr, "ferry: migration {}: {}\n", m->name, note); };
       runtime::Status st = runtime::RunFullLoad(*ctx, lopts);
       if (!st.ok()) {
-        // The index builds under way end; none other starts.
+        // None other starts. Stopped (Ctrl-C): the builds under way are cancelled, since one
+        // may take hours; a failed load lets them end, so that the next apply has them.
         if (indexes) {
+          const bool cancel = st.code() == runtime::Code::kCancelled;
           std::vector<std::string> running = indexes->Running();
-          if (!running.empty()) {
+          if (!running.empty() && !cancel) {
             fmt::print(stderr, "ferry: migration {}: waiting for the index builds under way to end ({}); the next "
                        "apply goes on from there\n", m->name, fmt::join(running, ", "));
           }
-          runtime::Status built = indexes->Stop();
-          if (!built.ok()) fmt::print(stderr, "ferry: migration {}: {}\n", m->name, built.ToString());
+          runtime::Status built = indexes->Stop(cancel);
+          if (!built.ok() && !(cancel && built.code() == runtime::Code::kCancelled && running.empty())) {
+            fmt::print(stderr, "ferry: migration {}: {}\n", m->name, built.ToString());
+          }
         }
         return fail("load", st);
       }
@@ -447,7 +451,7 @@ int Apply(const RunOptions& o) {
     if (schema) {
       record("running", "schema.post", "");
       if (indexes) {
-        runtime::Status st = indexes->Finish();
+        runtime::Status st = indexes->Finish(&g_stop);
         if (!st.ok()) return fail("schema.post", st);
         sopts.done = &indexes->built();
       }

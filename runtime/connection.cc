@@ -44,6 +44,8 @@ Status Connection::BulkLoad(std::string_view, ByteSource&) {
   return Status(Code::kUnimplemented, "no bulk load path for this engine");
 }
 
+Status Connection::Cancel() { return Status(Code::kUnimplemented, "this connection cannot cancel a statement"); }
+
 StatusOr<std::unique_ptr<ByteSource>> Connection::CopyOut(std::string_view) {
   return Status(Code::kUnimplemented, "COPY TO STDOUT is PostgreSQL's");
 }

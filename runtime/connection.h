@@ -100,6 +100,11 @@ class Connection {
   // PostgreSQL: runs `COPY … TO STDOUT` and returns its output as a stream. The connection
   // serves nothing else until the stream ended or went. Other engines: kUnimplemented.
   virtual StatusOr<std::unique_ptr<ByteSource>> CopyOut(std::string_view copy_sql);
+  // Asks the server to cancel the statement this connection runs now, from another thread (the
+  // only call that may be made while another thread uses the connection). The statement then
+  // fails (kCancelled) and the connection stays usable; with none running, nothing happens.
+  // PostgreSQL: a cancel request; the MySQL family: KILL QUERY on a connection of its own.
+  virtual Status Cancel();
 
   // Transactions (the MySQL family commits DDL implicitly; PostgreSQL does not).
   Status Begin() { return Execute(engine() == ir::Engine::kPostgres ? "BEGIN" : "START TRANSACTION"); }

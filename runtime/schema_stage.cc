@@ -165,7 +165,15 @@ IndexBuilder::IndexBuilder(MigrationContext& ctx, SchemaStageOptions options) : 
     units_.push_back(std::move(u));
   }
   size_t n = std::min<size_t>(static_cast<size_t>(std::max(1, opt_.parallel)), units_.size());
-  for (size_t i = 0; i < n; ++i) threads_.emplace_back([this] { Worker(); });
+  live_ = static_cast<int>(n);
+  for (size_t i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      Worker();
+      std::lock_guard<std::mutex> lock(mu_);
+      --live_;
+      cv_.notify_all();
+    });
+  }
 }
 
 IndexBuilder::~IndexBuilder() { (void)Stop(); }
@@ -178,13 +186,13 @@ void IndexBuilder::TableLoaded(const std::string& dst_schema, const std::string&
   cv_.notify_all();
 }
 
-Status IndexBuilder::Finish() {
+Status IndexBuilder::Finish(const std::atomic<bool>* stop) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& u : units_) u.released = true;
     closing_ = true;
   }
-  return Wait();
+  return Wait(stop, false);
 }
 
 std::vector<std::string> IndexBuilder::Running() {
@@ -192,19 +200,45 @@ std::vector<std::string> IndexBuilder::Running() {
   return {running_.begin(), running_.end()};
 }
 
-Status IndexBuilder::Stop() {
+Status IndexBuilder::Stop(bool cancel) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  return Wait();
+  return Wait(nullptr, cancel);
 }
 
-Status IndexBuilder::Wait() {
+// A cancel request that reaches the server before the statement does is lost (the session is
+// idle then): it is sent again each second until every statement under way has ended.
+Status IndexBuilder::Wait(const std::atomic<bool>* stop, bool cancel) {
   cv_.notify_all();
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    std::chrono::steady_clock::time_point sent{};
+    while (live_ > 0) {
+      if (cancel || (stop != nullptr && stop->load())) {
+        stopping_ = true;
+        if (cancelled_.empty()) cancelled_.assign(running_.begin(), running_.end());
+        if (std::chrono::steady_clock::now() - sent >= std::chrono::seconds(1)) {
+          for (Connection* c : busy_) (void)c->Cancel();  // a failed request is sent again
+          sent = std::chrono::steady_clock::now();
+        }
+        cv_.notify_all();
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(100));
+    }
+  }
   for (auto& t : threads_) t.join();
   threads_.clear();
   std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_ && (cancel || (stop != nullptr && stop->load()))) {
+    return Status(Code::kCancelled,
+                  cancelled_.empty()
+                      ? std::string("stopped before the next index build; run ferry apply again to resume")
+                      : fmt::format("stopped: cancelled the build of {} (rolled back); run ferry apply again to "
+                                    "build it and resume",
+                                    fmt::join(cancelled_, ", ")));
+  }
   return failed_;
 }
 
@@ -263,7 +297,7 @@ Status IndexBuilder::Build(const StatementRunner& runner, const std::vector<cons
         if (opt_.on_statement) opt_.on_statement(*statements[k], "create");
       }
       if (conn->engine() == ir::Engine::kPostgres) st = conn->Execute(ParallelBuildSetting());
-      if (st.ok()) st = runner.Run(*conn, *statements[k]);
+      if (st.ok()) st = Run(runner, *conn, *statements[k]);
     }
     if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kDone);
     if (st.ok()) return st;
@@ -279,6 +313,19 @@ Status IndexBuilder::Build(const StatementRunner& runner, const std::vector<cons
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
   }
+}
+
+// A statement of a build, cancellable (Wait) while it runs; none starts once stopping.
+Status IndexBuilder::Run(const StatementRunner& runner, Connection& conn, const DdlStatement& d) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status(Code::kCancelled, "stopped before " + d.Object());
+    busy_.insert(&conn);
+  }
+  Status st = runner.Run(conn, d);
+  std::lock_guard<std::mutex> lock(mu_);
+  busy_.erase(&conn);
+  return st;
 }
 
 // While rows still load, the destination's CPUs are the load's: a build there sorts alone, since

@@ -6,6 +6,7 @@
 // is created or none is. A failure names the stage, the object, the plan line and the SQL.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <memory>
@@ -61,11 +62,12 @@ class IndexBuilder {
   // The rows of this destination table are all loaded: its indexes may be built.
   void TableLoaded(const std::string& dst_schema, const std::string& dst_table);
   // Releases every table not released yet, waits for every build, and returns the first
-  // failure (naming the stage, the index, the plan line and the SQL).
-  Status Finish();
-  // Starts no other build and waits for those under way (the load failed or was stopped);
-  // the first failure among them, if any.
-  Status Stop();
+  // failure (naming the stage, the index, the plan line and the SQL). Once *stop is set (Ctrl-C),
+  // it starts no other build and cancels those under way instead: kCancelled, naming them.
+  Status Finish(const std::atomic<bool>* stop = nullptr);
+  // Starts no other build, and waits for those under way to end (the load failed) or, with
+  // `cancel` (the load was stopped), cancels them; the first failure among them, if any.
+  Status Stop(bool cancel = false);
   // The objects being built now ("index orders_created_idx on shop.orders").
   std::vector<std::string> Running();
   // The statements built, for SchemaStageOptions::done. Once Finish or Stop has returned.
@@ -81,8 +83,9 @@ class IndexBuilder {
   void Worker();
   Status Build(const StatementRunner& runner, const std::vector<const DdlStatement*>& statements,
                std::unique_ptr<Connection>& conn);
-  Status Wait();
+  Status Wait(const std::atomic<bool>* stop, bool cancel);
   std::string ParallelBuildSetting();  // the SET a PostgreSQL build runs first
+  Status Run(const StatementRunner& runner, Connection& conn, const DdlStatement& d);
 
   MigrationContext& ctx_;
   SchemaStageOptions opt_;
@@ -90,6 +93,9 @@ class IndexBuilder {
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> running_;  // the objects being built
+  std::set<Connection*> busy_;     // the connections running a build's statement now
+  std::vector<std::string> cancelled_;  // the objects whose builds were cancelled
+  int live_ = 0;                   // workers not gone yet
   bool stopping_ = false;  // no new build starts
   bool closing_ = false;   // every unit is released: workers leave once the queue is empty
   Status failed_;

@@ -428,6 +428,85 @@ TEST(LoadResume, LeaseRefusesASecondApplyAndSigintStopsCleanly) {
   EXPECT_EQ(Rows(*d, "SELECT count(*) FROM it_lease_dst.t")[0][0], "80002");
 }
 
+// Ctrl-C while an index build runs does not wait for it (one may take hours): the build is
+// cancelled and rolled back, the run is recorded as stopped, and the next apply builds the
+// index and finishes. The test holds a lock the build waits for and releases it only after
+// ferry has exited, so that a build that is not cancelled keeps ferry from ever exiting.
+TEST(LoadResume, SigintCancelsAnIndexBuildUnderWay) {
+  for (bool pg : {true, false}) {
+    SCOPED_TRACE(pg ? "into PostgreSQL" : "into MariaDB");
+    Server src = Mariadb(), dst = pg ? Postgres() : MariadbPlain();
+    FreshDatabase(src, "it_cancel_src");
+    auto s = Admin(src, "it_cancel_src");
+    ASSERT_NE(s, nullptr);
+    Exec(*s, {"CREATE TABLE c (id int PRIMARY KEY, v int, KEY (v))",
+              "INSERT INTO c SELECT seq, seq % 97 FROM seq_1_to_9000"});
+    if (pg) FreshDatabase(dst, "it_cancel_dst");
+    auto admin = Admin(dst);
+    ASSERT_NE(admin, nullptr);
+    if (!pg) Exec(*admin, {"DROP DATABASE IF EXISTS it_cancel_dst"});
+    std::string text = LoadPlan(src, "", "it_cancel_src", dst, pg ? "it_cancel_dst" : "", "it_cancel_dst");
+    // Slow enough that the test takes its lock before the load has ended.
+    text.replace(text.find("  workers = 3\n"), 14, "  workers = 3\n  throttle full {\n    rows_per_s = 3000\n  }\n");
+    std::string plan = WritePlan(pg ? "cancel_pg" : "cancel_maria", text);
+    std::vector<std::string> env = {"FERRY_CHUNK_ROWS=500"};
+    pid_t ferry = StartFerry({"apply", plan}, env);
+    auto d = Admin(dst, pg ? "it_cancel_dst" : "");
+    ASSERT_NE(d, nullptr);
+    auto poll = [&](const std::string& sql) {
+      for (int i = 0; i < 300; ++i) {
+        auto r = d->Query(sql);
+        if (r.ok() && !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0") return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+      return false;
+    };
+    // A lock the load's writes share and the index build waits for.
+    ASSERT_TRUE(poll(pg ? "SELECT count(*) FROM pg_tables WHERE schemaname = 'it_cancel_dst' AND tablename = 'c'"
+                        : "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'it_cancel_dst' AND "
+                          "TABLE_NAME = 'c'"));
+    Exec(*d, pg ? std::vector<std::string>{"BEGIN", "LOCK TABLE it_cancel_dst.c IN ROW EXCLUSIVE MODE"}
+                : std::vector<std::string>{"START TRANSACTION", "SELECT id FROM it_cancel_dst.c LIMIT 1"});
+    auto other = Admin(dst, pg ? "it_cancel_dst" : "");
+    ASSERT_NE(other, nullptr);
+    d.swap(other);  // polls on a connection of their own; `other` keeps the lock
+    bool waiting = poll(pg ? "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'CREATE%INDEX%' AND "
+                             "wait_event_type = 'Lock'"
+                           : "SELECT count(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'ALTER TABLE%' AND "
+                             "STATE LIKE '%metadata lock%'");
+    auto st = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
+    ASSERT_TRUE(waiting) << "no index build waits for the lock; status: " << st.dump(2);
+    kill(ferry, SIGINT);
+    int status = 0;
+    bool exited = false;
+    for (int i = 0; i < 300 && !exited; ++i) {  // 30 s; an uncancelled build never ends
+      exited = waitpid(ferry, &status, WNOHANG) == ferry;
+      if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!exited) {
+      kill(ferry, SIGKILL);
+      waitpid(ferry, &status, 0);
+    }
+    Exec(*other, {"ROLLBACK"});
+    ASSERT_TRUE(exited) << "ferry apply did not stop while its index build waited";
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 3);
+    std::ifstream err_file(ScratchPath("started.err"));
+    std::string err((std::istreambuf_iterator<char>(err_file)), std::istreambuf_iterator<char>());
+    EXPECT_NE(err.find("stopped: cancelled the build of index"), std::string::npos) << err;
+    auto j = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
+    EXPECT_EQ(j["status"][0]["state"], "stopped") << j.dump(2);
+
+    auto last = RunFerry({"apply", plan}, env);
+    ASSERT_EQ(last.exit, 0) << last.out << last.err;
+    EXPECT_EQ(Rows(*d, "SELECT count(*) FROM it_cancel_dst.c")[0][0], "9000");
+    EXPECT_EQ(Rows(*d, pg ? "SELECT count(*) FROM pg_indexes WHERE schemaname = 'it_cancel_dst' AND tablename = 'c'"
+                          : "SELECT count(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS WHERE "
+                            "TABLE_SCHEMA = 'it_cancel_dst' AND TABLE_NAME = 'c'")[0][0],
+              "2");
+  }
+}
+
 // The destination restarted in the middle of the load: the lost connections are retried
 // within `retry.connection`, and the load ends with exactly the source's rows. The
 // destination is a PostgreSQL of this test's own, so that restarting it disturbs no other test.

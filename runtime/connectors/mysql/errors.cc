@@ -54,6 +54,8 @@ Code MysqlCode(unsigned err) {
     case 1537:  // ER_EVENT_ALREADY_EXISTS
     case 1826:  // ER_FK_DUP_NAME
       return Code::kAlreadyExists;
+    case 1317:  // ER_QUERY_INTERRUPTED (KILL QUERY: Connection::Cancel)
+      return Code::kCancelled;
     case 1205:  // ER_LOCK_WAIT_TIMEOUT
     case 1213:  // ER_LOCK_DEADLOCK
       return Code::kAborted;

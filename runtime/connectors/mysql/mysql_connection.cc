@@ -109,6 +109,15 @@ class MysqlConnection final : public Connection {
   const ServerInfo& server() const override { return info_; }
   const ConnectOptions& options() const override { return options_; }
 
+  Status Cancel() override {
+    auto killer = ConnectMysql(options_);
+    if (!killer.ok()) return killer.status();
+    Status st = (*killer)->Execute("KILL QUERY " + std::to_string(thread_id_));
+    // 1094 ER_NO_SUCH_THREAD: the connection ended meanwhile; nothing runs to cancel.
+    if (!st.ok() && st.native().find(" 1094 ") != std::string::npos) return Status::Ok();
+    return st;
+  }
+
   Status Execute(std::string_view sql) override {
     if (mysql_real_query(m_, sql.data(), sql.size()) != 0) return Error();
     // Drain a result set a statement may return anyway (SHOW, CALL).
@@ -197,6 +206,7 @@ class MysqlConnection final : public Connection {
     info_.minor = static_cast<int>(n / 100 % 100);
     info_.patch = static_cast<int>(n % 100);
     info_.mariadb = info_.version.find("MariaDB") != std::string::npos;
+    thread_id_ = mysql_thread_id(m_);
     const char* tls = nullptr;
     if (mysql_get_ssl_cipher(m_) != nullptr &&
         mariadb_get_infov(m_, MARIADB_CONNECTION_TLS_VERSION, &tls) == 0 && tls != nullptr) {
@@ -217,6 +227,7 @@ class MysqlConnection final : public Connection {
   std::unique_ptr<LocalInfile> infile_;
   ConnectOptions options_;
   ServerInfo info_;
+  unsigned long thread_id_ = 0;  // the server's id of this connection, for KILL QUERY
 };
 
 }  // namespace

@@ -62,12 +62,23 @@ class CopyStream final : public ByteSource {
 
 class PgConnection final : public Connection {
  public:
-  PgConnection(PGconn* c, ConnectOptions options) : c_(c), options_(std::move(options)) {}
-  ~PgConnection() override { PQfinish(c_); }
+  PgConnection(PGconn* c, ConnectOptions options) : c_(c), cancel_(PQgetCancel(c)), options_(std::move(options)) {}
+  ~PgConnection() override {
+    if (cancel_ != nullptr) PQfreeCancel(cancel_);
+    PQfinish(c_);
+  }
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
 
   ir::Engine engine() const override { return ir::Engine::kPostgres; }
+
+  Status Cancel() override {
+    char why[256] = "";
+    if (cancel_ == nullptr || PQcancel(cancel_, why, sizeof why) == 0) {
+      return Status(Code::kUnavailable, "could not cancel the statement: " + Trim(why), "PostgreSQL");
+    }
+    return Status::Ok();
+  }
   const ServerInfo& server() const override { return info_; }
   const ConnectOptions& options() const override { return options_; }
 
@@ -204,6 +215,7 @@ class PgConnection final : public Connection {
   friend class CopyStream;
 
   PGconn* c_;
+  PGcancel* cancel_;  // PQcancel with it is safe from any thread
   ConnectOptions options_;
   ServerInfo info_;
 };
