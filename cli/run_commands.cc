@@ -5,9 +5,12 @@
 #include <csignal>
 #include <cstdio>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <nlohmann/json.hpp>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "compiler/driver.h"
@@ -92,6 +95,43 @@ void PrintSideErrors(const runtime::MigrationContext& ctx) {
 
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int) { g_stop.store(true); }
+
+// While it lives, a stop request (Ctrl-C) cancels the statement `c` runs, rather than waiting
+// for it: a foreign key validated over a large table may take hours. The request goes again
+// each second, since one that reaches the server between two statements cancels nothing.
+class CancelOnStop {
+ public:
+  explicit CancelOnStop(runtime::Connection& c)
+      : thread_([this, &c] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!done_) {
+            if (g_stop.load()) {
+              lock.unlock();
+              (void)c.Cancel();
+              lock.lock();
+              cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; });
+            } else {
+              cv_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; });
+            }
+          }
+        }) {}
+  ~CancelOnStop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  CancelOnStop(const CancelOnStop&) = delete;
+  CancelOnStop& operator=(const CancelOnStop&) = delete;
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;  // last: it starts once the members it uses exist
+};
 
 std::string Human(double bytes) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
@@ -455,7 +495,15 @@ int Apply(const RunOptions& o) {
         if (!st.ok()) return fail("schema.post", st);
         sopts.done = &indexes->built();
       }
-      runtime::Status st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPost, sopts);
+      runtime::Status st;
+      {
+        CancelOnStop cancel(**dst);
+        st = runtime::RunSchemaStage(*ctx, **dst, ir::StageKind::kSchemaPost, sopts);
+      }
+      if (!st.ok() && g_stop.load() && st.code() == runtime::Code::kCancelled) {
+        st = runtime::Status(runtime::Code::kCancelled,
+                             "stopped: " + st.message() + "; run ferry apply again to resume", st.native());
+      }
       if (!st.ok()) return fail("schema.post", st);
     }
     if (m->verify && m->verify->after != ir::VerifyAfter::kIncremental) {

@@ -507,6 +507,60 @@ TEST(LoadResume, SigintCancelsAnIndexBuildUnderWay) {
   }
 }
 
+// Nor for the statements of schema.post after the index builds: attaching a primary key (or
+// validating a foreign key) that waits is cancelled too, and the next apply finishes.
+TEST(LoadResume, SigintCancelsASchemaPostStatementUnderWay) {
+  Server src = Mariadb(), dst = Postgres();
+  FreshDatabase(src, "it_cpost_src");
+  auto s = Admin(src, "it_cpost_src");
+  ASSERT_NE(s, nullptr);
+  Exec(*s, {"CREATE TABLE c (id int PRIMARY KEY, v int)", "INSERT INTO c SELECT seq, seq % 97 FROM seq_1_to_3000"});
+  FreshDatabase(dst, "it_cpost_dst");
+  std::string plan = WritePlan("cancel_post", LoadPlan(src, "", "it_cpost_src", dst, "it_cpost_dst", "it_cpost_dst"));
+  pid_t ferry = StartFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"});
+  auto d = Admin(dst, "it_cpost_dst"), other = Admin(dst, "it_cpost_dst");
+  ASSERT_NE(d, nullptr);
+  ASSERT_NE(other, nullptr);
+  auto poll = [&](const std::string& sql) {
+    for (int i = 0; i < 300; ++i) {
+      auto r = d->Query(sql);
+      if (r.ok() && !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0") return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  // ROW SHARE: the load's COPY and the index build go by; ADD PRIMARY KEY waits.
+  ASSERT_TRUE(poll("SELECT count(*) FROM pg_tables WHERE schemaname = 'it_cpost_dst' AND tablename = 'c'"));
+  Exec(*other, {"BEGIN", "LOCK TABLE it_cpost_dst.c IN ROW SHARE MODE"});
+  ASSERT_TRUE(poll("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE%PRIMARY KEY%' AND "
+                   "wait_event_type = 'Lock'"));
+  kill(ferry, SIGINT);
+  int status = 0;
+  bool exited = false;
+  for (int i = 0; i < 300 && !exited; ++i) {  // 30 s; an uncancelled statement never ends
+    exited = waitpid(ferry, &status, WNOHANG) == ferry;
+    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!exited) {
+    kill(ferry, SIGKILL);
+    waitpid(ferry, &status, 0);
+  }
+  Exec(*other, {"ROLLBACK"});
+  ASSERT_TRUE(exited) << "ferry apply did not stop while schema.post waited";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);
+  std::ifstream err_file(ScratchPath("started.err"));
+  std::string err((std::istreambuf_iterator<char>(err_file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(err.find("stopped: schema.post"), std::string::npos) << err;
+  auto j = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
+  EXPECT_EQ(j["status"][0]["state"], "stopped") << j.dump(2);
+  auto last = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"});
+  ASSERT_EQ(last.exit, 0) << last.out << last.err;
+  EXPECT_EQ(Rows(*d, "SELECT count(*) FROM pg_constraint WHERE conrelid = 'it_cpost_dst.c'::regclass AND "
+                     "contype = 'p'")[0][0],
+            "1");
+}
+
 // The destination restarted in the middle of the load: the lost connections are retried
 // within `retry.connection`, and the load ends with exactly the source's rows. The
 // destination is a PostgreSQL of this test's own, so that restarting it disturbs no other test.
