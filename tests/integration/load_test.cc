@@ -428,6 +428,35 @@ TEST(LoadResume, LeaseRefusesASecondApplyAndSigintStopsCleanly) {
   EXPECT_EQ(Rows(*d, "SELECT count(*) FROM it_lease_dst.t")[0][0], "80002");
 }
 
+// Whether `sql`'s first value becomes non-zero within 15 s, asked every 50 ms.
+bool BecomesNonZero(runtime::Connection& c, const std::string& sql) {
+  for (int i = 0; i < 300; ++i) {
+    auto r = c.Query(sql);
+    if (r.ok() && !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// SIGINT to a ferry StartFerry started; whether it exited within 30 s (it is killed otherwise),
+// with its wait status in *status.
+bool InterruptedExits(pid_t ferry, int* status) {
+  kill(ferry, SIGINT);
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(ferry, status, WNOHANG) == ferry) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(ferry, SIGKILL);
+  waitpid(ferry, status, 0);
+  return false;
+}
+
+// What the last ferry StartFerry started wrote to standard error.
+std::string StartedErr() {
+  std::ifstream in(ScratchPath("started.err"));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 // Ctrl-C while an index build runs does not wait for it (one may take hours): the build is
 // cancelled and rolled back, the run is recorded as stopped, and the next apply builds the
 // index and finishes. The test holds a lock the build waits for and releases it only after
@@ -453,14 +482,7 @@ TEST(LoadResume, SigintCancelsAnIndexBuildUnderWay) {
     pid_t ferry = StartFerry({"apply", plan}, env);
     auto d = Admin(dst, pg ? "it_cancel_dst" : "");
     ASSERT_NE(d, nullptr);
-    auto poll = [&](const std::string& sql) {
-      for (int i = 0; i < 300; ++i) {
-        auto r = d->Query(sql);
-        if (r.ok() && !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0") return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      return false;
-    };
+    auto poll = [&](const std::string& sql) { return BecomesNonZero(*d, sql); };
     // A lock the load's writes share and the index build waits for.
     ASSERT_TRUE(poll(pg ? "SELECT count(*) FROM pg_tables WHERE schemaname = 'it_cancel_dst' AND tablename = 'c'"
                         : "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'it_cancel_dst' AND "
@@ -476,23 +498,13 @@ TEST(LoadResume, SigintCancelsAnIndexBuildUnderWay) {
                              "STATE LIKE '%metadata lock%'");
     auto st = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
     ASSERT_TRUE(waiting) << "no index build waits for the lock; status: " << st.dump(2);
-    kill(ferry, SIGINT);
     int status = 0;
-    bool exited = false;
-    for (int i = 0; i < 300 && !exited; ++i) {  // 30 s; an uncancelled build never ends
-      exited = waitpid(ferry, &status, WNOHANG) == ferry;
-      if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    if (!exited) {
-      kill(ferry, SIGKILL);
-      waitpid(ferry, &status, 0);
-    }
+    bool exited = InterruptedExits(ferry, &status);  // an uncancelled build never ends
     Exec(*other, {"ROLLBACK"});
     ASSERT_TRUE(exited) << "ferry apply did not stop while its index build waited";
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 3);
-    std::ifstream err_file(ScratchPath("started.err"));
-    std::string err((std::istreambuf_iterator<char>(err_file)), std::istreambuf_iterator<char>());
+    std::string err = StartedErr();
     EXPECT_NE(err.find("stopped: cancelled the build of index"), std::string::npos) << err;
     auto j = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
     EXPECT_EQ(j["status"][0]["state"], "stopped") << j.dump(2);
@@ -521,36 +533,18 @@ TEST(LoadResume, SigintCancelsASchemaPostStatementUnderWay) {
   auto d = Admin(dst, "it_cpost_dst"), other = Admin(dst, "it_cpost_dst");
   ASSERT_NE(d, nullptr);
   ASSERT_NE(other, nullptr);
-  auto poll = [&](const std::string& sql) {
-    for (int i = 0; i < 300; ++i) {
-      auto r = d->Query(sql);
-      if (r.ok() && !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0") return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  };
   // ROW SHARE: the load's COPY and the index build go by; ADD PRIMARY KEY waits.
-  ASSERT_TRUE(poll("SELECT count(*) FROM pg_tables WHERE schemaname = 'it_cpost_dst' AND tablename = 'c'"));
+  ASSERT_TRUE(BecomesNonZero(*d, "SELECT count(*) FROM pg_tables WHERE schemaname = 'it_cpost_dst' AND tablename = 'c'"));
   Exec(*other, {"BEGIN", "LOCK TABLE it_cpost_dst.c IN ROW SHARE MODE"});
-  ASSERT_TRUE(poll("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE%PRIMARY KEY%' AND "
-                   "wait_event_type = 'Lock'"));
-  kill(ferry, SIGINT);
+  ASSERT_TRUE(BecomesNonZero(*d, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'ALTER TABLE%PRIMARY KEY%' "
+                                 "AND wait_event_type = 'Lock'"));
   int status = 0;
-  bool exited = false;
-  for (int i = 0; i < 300 && !exited; ++i) {  // 30 s; an uncancelled statement never ends
-    exited = waitpid(ferry, &status, WNOHANG) == ferry;
-    if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  if (!exited) {
-    kill(ferry, SIGKILL);
-    waitpid(ferry, &status, 0);
-  }
+  bool exited = InterruptedExits(ferry, &status);  // an uncancelled statement never ends
   Exec(*other, {"ROLLBACK"});
   ASSERT_TRUE(exited) << "ferry apply did not stop while schema.post waited";
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 3);
-  std::ifstream err_file(ScratchPath("started.err"));
-  std::string err((std::istreambuf_iterator<char>(err_file)), std::istreambuf_iterator<char>());
+  std::string err = StartedErr();
   EXPECT_NE(err.find("stopped: schema.post"), std::string::npos) << err;
   auto j = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
   EXPECT_EQ(j["status"][0]["state"], "stopped") << j.dump(2);
@@ -615,9 +609,7 @@ TEST(LoadResume, DestinationRestartedMidLoadIsRetried) {
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
-  std::ifstream err(ScratchPath("started.err"));
-  std::string why((std::istreambuf_iterator<char>(err)), std::istreambuf_iterator<char>());
-  ASSERT_EQ(WEXITSTATUS(status), 0) << "the load did not survive the restart: " << why;
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "the load did not survive the restart: " << StartedErr();
   auto s = Admin(src, "");
   runtime::ConnectOptions o = Options(dst, "postgres");
   o.password = password;
