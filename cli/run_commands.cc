@@ -104,10 +104,16 @@ class CancelOnStop {
   explicit CancelOnStop(runtime::Connection& c)
       : thread_([this, &c] {
           std::unique_lock<std::mutex> lock(mu_);
+          bool told = false;
           while (!done_) {
             if (g_stop.load()) {
               lock.unlock();
-              (void)c.Cancel();
+              runtime::Status st = c.Cancel();
+              if (!st.ok() && !told) {
+                fmt::print(stderr, "ferry: could not cancel the statement under way ({}); trying again each second, "
+                           "and waiting for it\n", st.ToString());
+                told = true;
+              }
               lock.lock();
               cv_.wait_for(lock, std::chrono::seconds(1), [this] { return done_; });
             } else {
@@ -410,6 +416,8 @@ int Apply(const RunOptions& o) {
     runtime::SchemaStageOptions sopts;
     sopts.parallel = m->workers;
     sopts.connect = [ctx]() { return runtime::ConnectTo(*ctx, ctx->destination); };
+    sopts.stop = &g_stop;
+    sopts.on_notice = [&](const std::string& note) { fmt::print(stderr, "ferry: migration {}: {}\n", m->name, note); };
     int created = 0, kept = 0;
     sopts.on_statement = [&](const runtime::DdlStatement& d, const std::string& action) {
       if (action == "create") ++created;
@@ -422,7 +430,8 @@ int Apply(const RunOptions& o) {
     };
     const bool schema = m->Has(ir::MigrationType::kSchema), full = m->Has(ir::MigrationType::kFull);
     auto fail = [&](const std::string& stage, const runtime::Status& st) {
-      bool stopped = st.code() == runtime::Code::kCancelled;
+      // Stopped by a signal; a statement cancelled otherwise (KILL QUERY, statement_timeout) failed.
+      bool stopped = st.code() == runtime::Code::kCancelled && g_stop.load();
       record(stopped ? "stopped" : "failed", stage, st.ToString());
       fmt::print(stderr, "ferry: migration {}: {}\n", m->name, st.ToString());
       if (schema && stage != "schema.pre") {
@@ -468,7 +477,7 @@ int Apply(const RunOptions& o) {
         // None other starts. Stopped (Ctrl-C): the builds under way are cancelled, since one
         // may take hours; a failed load lets them end, so that the next apply has them.
         if (indexes) {
-          const bool cancel = st.code() == runtime::Code::kCancelled;
+          const bool cancel = st.code() == runtime::Code::kCancelled && g_stop.load();
           std::vector<std::string> running = indexes->Running();
           if (!running.empty() && !cancel) {
             fmt::print(stderr, "ferry: migration {}: waiting for the index builds under way to end ({}); the next "
@@ -491,7 +500,7 @@ int Apply(const RunOptions& o) {
     if (schema) {
       record("running", "schema.post", "");
       if (indexes) {
-        runtime::Status st = indexes->Finish(&g_stop);
+        runtime::Status st = indexes->Finish();
         if (!st.ok()) return fail("schema.post", st);
         sopts.done = &indexes->built();
       }
@@ -502,7 +511,8 @@ int Apply(const RunOptions& o) {
       }
       if (!st.ok() && g_stop.load() && st.code() == runtime::Code::kCancelled) {
         st = runtime::Status(runtime::Code::kCancelled,
-                             "stopped: " + st.message() + "; run ferry apply again to resume", st.native());
+                             "stopped on request: " + st.message() + "\n  run ferry apply again to resume",
+                             st.native());
       }
       if (!st.ok()) return fail("schema.post", st);
     }

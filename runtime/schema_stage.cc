@@ -186,13 +186,13 @@ void IndexBuilder::TableLoaded(const std::string& dst_schema, const std::string&
   cv_.notify_all();
 }
 
-Status IndexBuilder::Finish(const std::atomic<bool>* stop) {
+Status IndexBuilder::Finish() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& u : units_) u.released = true;
     closing_ = true;
   }
-  return Wait(stop, false);
+  return Wait(false);
 }
 
 std::vector<std::string> IndexBuilder::Running() {
@@ -205,41 +205,62 @@ Status IndexBuilder::Stop(bool cancel) {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  return Wait(nullptr, cancel);
+  return Wait(cancel);
 }
 
-// A cancel request that reaches the server before the statement does is lost (the session is
-// idle then): it is sent again each second until every statement under way has ended.
-Status IndexBuilder::Wait(const std::atomic<bool>* stop, bool cancel) {
+// Waits for the workers to leave. Asked to cancel (or once opt_.stop is set), it cancels the
+// statements under way, outside the lock (a cancel is network work: a MySQL one opens a
+// connection); a statement's connection stays in busy_ until the pass is over. A request that
+// reaches the server before its statement does is lost (the session is idle then): it is sent
+// again each second until every statement under way has ended.
+Status IndexBuilder::Wait(bool cancel) {
   cv_.notify_all();
-  {
-    std::unique_lock<std::mutex> lock(mu_);
-    std::chrono::steady_clock::time_point sent{};
-    while (live_ > 0) {
-      if (cancel || (stop != nullptr && stop->load())) {
-        stopping_ = true;
-        if (cancelled_.empty()) cancelled_.assign(running_.begin(), running_.end());
-        if (std::chrono::steady_clock::now() - sent >= std::chrono::seconds(1)) {
-          for (Connection* c : busy_) (void)c->Cancel();  // a failed request is sent again
-          sent = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mu_);
+  std::chrono::steady_clock::time_point sent{};
+  bool told = false;
+  while (live_ > 0) {
+    if (cancel || (opt_.stop != nullptr && opt_.stop->load())) {
+      stopping_ = cancelling_ = true;
+      cv_.notify_all();  // a worker waiting for work or for its retry leaves now
+      if (!busy_.empty() && std::chrono::steady_clock::now() - sent >= std::chrono::seconds(1)) {
+        std::vector<Connection*> targets(busy_.begin(), busy_.end());
+        ++cancel_passes_;
+        lock.unlock();
+        Status failed;
+        for (Connection* c : targets) {
+          Status st = c->Cancel();
+          if (!st.ok() && failed.ok()) failed = st;
         }
+        lock.lock();
+        --cancel_passes_;
         cv_.notify_all();
+        if (!failed.ok() && !told && opt_.on_notice) {
+          opt_.on_notice("could not cancel an index build under way (" + failed.ToString() +
+                         "); trying again each second, and waiting for it");
+          told = true;
+        }
+        sent = std::chrono::steady_clock::now();
       }
-      cv_.wait_for(lock, std::chrono::milliseconds(100));
     }
+    cv_.wait_for(lock, std::chrono::milliseconds(100));
   }
+  lock.unlock();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_ && (cancel || (stop != nullptr && stop->load()))) {
+  lock.lock();
+  std::string cancelled = fmt::format("cancelled the build of {} (rolled back)", fmt::join(cancelled_, ", "));
+  if (!failed_.ok()) {  // a build that failed on its own is named first, stopped or not
+    if (cancelled_.empty()) return failed_;
+    return Status(failed_.code(), failed_.message() + "; stopped: " + cancelled, failed_.native());
+  }
+  if (cancelling_) {
     return Status(Code::kCancelled,
                   cancelled_.empty()
                       ? std::string("stopped before the next index build; run ferry apply again to resume")
-                      : fmt::format("stopped: cancelled the build of {} (rolled back); run ferry apply again to "
-                                    "build it and resume",
-                                    fmt::join(cancelled_, ", ")));
+                      : fmt::format("stopped: {}; run ferry apply again to build {} and resume", cancelled,
+                                    cancelled_.size() == 1 ? "it" : "them"));
   }
-  return failed_;
+  return Status::Ok();
 }
 
 namespace {
@@ -259,6 +280,10 @@ StatusOr<bool> IndexThere(Connection& c, const DdlStatement& d) {
   if (!r.ok()) return r.status();
   return !r->rows.empty();
 }
+
+// Whether the server builds an index with parallel workers: PostgreSQL 11 and later (10 has no
+// max_parallel_maintenance_workers to set).
+bool HasParallelBuilds(const Connection& c) { return c.engine() == ir::Engine::kPostgres && c.server().major >= 11; }
 
 }  // namespace
 
@@ -296,7 +321,7 @@ Status IndexBuilder::Build(const StatementRunner& runner, const std::vector<cons
         std::lock_guard<std::mutex> lock(mu_);
         if (opt_.on_statement) opt_.on_statement(*statements[k], "create");
       }
-      if (conn->engine() == ir::Engine::kPostgres) st = conn->Execute(ParallelBuildSetting());
+      if (HasParallelBuilds(*conn)) st = conn->Execute(ParallelBuildSetting());
       if (st.ok()) st = Run(runner, *conn, *statements[k]);
     }
     if (st.ok()) st = RecordObjects(*conn, ctx_.migration_key, objects, ObjectState::kDone);
@@ -311,7 +336,8 @@ Status IndexBuilder::Build(const StatementRunner& runner, const std::vector<cons
       conn.reset();
       lost = true;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(*delay));
+    std::unique_lock<std::mutex> lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::milliseconds(*delay), [this] { return stopping_; })) return st;
   }
 }
 
@@ -323,7 +349,8 @@ Status IndexBuilder::Run(const StatementRunner& runner, Connection& conn, const 
     busy_.insert(&conn);
   }
   Status st = runner.Run(conn, d);
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return cancel_passes_ == 0; });  // a pass under way may hold &conn
   busy_.erase(&conn);
   return st;
 }
@@ -366,6 +393,8 @@ void IndexBuilder::Worker() {
     for (const DdlStatement* d : statements) running_.erase(d->Object());
     if (st.ok()) {
       built_.insert(statements.begin(), statements.end());
+    } else if (cancelling_ && st.code() == Code::kCancelled) {
+      cancelled_.push_back(fmt::format("{}", fmt::join(Objects(statements), ", ")));
     } else if (failed_.ok()) {
       if (st.message().rfind("schema.post", 0) != 0) st.Prefix("schema.post");
       failed_ = st;

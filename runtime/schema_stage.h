@@ -34,6 +34,10 @@ struct SchemaStageOptions {
   std::function<StatusOr<std::unique_ptr<Connection>>()> connect;
   // Statements this process has run already (an IndexBuilder's): skipped, and not reported.
   const std::set<const DdlStatement*>* done = nullptr;
+  // Once *stop is set (Ctrl-C), the index builds under way are cancelled and no other starts.
+  const std::atomic<bool>* stop = nullptr;
+  // Told what the user should know that is not an error (a cancel that could not be sent).
+  std::function<void(const std::string&)> on_notice;
 };
 
 Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stage, const SchemaStageOptions& options);
@@ -62,9 +66,10 @@ class IndexBuilder {
   // The rows of this destination table are all loaded: its indexes may be built.
   void TableLoaded(const std::string& dst_schema, const std::string& dst_table);
   // Releases every table not released yet, waits for every build, and returns the first
-  // failure (naming the stage, the index, the plan line and the SQL). Once *stop is set (Ctrl-C),
-  // it starts no other build and cancels those under way instead: kCancelled, naming them.
-  Status Finish(const std::atomic<bool>* stop = nullptr);
+  // failure (naming the stage, the index, the plan line and the SQL). Once *options.stop is set
+  // (Ctrl-C), here or in Stop, no other build starts and those under way are cancelled: then
+  // kCancelled naming them, unless a build had failed on its own (that failure, first).
+  Status Finish();
   // Starts no other build, and waits for those under way to end (the load failed) or, with
   // `cancel` (the load was stopped), cancels them; the first failure among them, if any.
   Status Stop(bool cancel = false);
@@ -83,7 +88,7 @@ class IndexBuilder {
   void Worker();
   Status Build(const StatementRunner& runner, const std::vector<const DdlStatement*>& statements,
                std::unique_ptr<Connection>& conn);
-  Status Wait(const std::atomic<bool>* stop, bool cancel);
+  Status Wait(bool cancel);
   std::string ParallelBuildSetting();  // the SET a PostgreSQL build runs first
   Status Run(const StatementRunner& runner, Connection& conn, const DdlStatement& d);
 
@@ -94,6 +99,8 @@ class IndexBuilder {
   std::condition_variable cv_;
   std::set<std::string> running_;  // the objects being built
   std::set<Connection*> busy_;     // the connections running a build's statement now
+  int cancel_passes_ = 0;          // cancel requests being sent (outside the lock) to busy_
+  bool cancelling_ = false;        // asked to cancel: builds that end cancelled are not failures
   std::vector<std::string> cancelled_;  // the objects whose builds were cancelled
   int live_ = 0;                   // workers not gone yet
   bool stopping_ = false;  // no new build starts

@@ -946,7 +946,7 @@ std::string VerifyEncodingProblem(const Connection& postgres, const Connection& 
   if (enc.empty() || enc == "UTF8") return "";
   if (other.engine() == ir::Engine::kPostgres && other.server().encoding == enc) return "";
   return fmt::format("its database is encoded in {}, and checksum and rows hash text as the database's bytes: "
-                     "non-ASCII text would compare as different from the other side's {}",
+                     "non-ASCII text may compare as different from the other side's {}",
                      enc, other.engine() == ir::Engine::kPostgres ? other.server().encoding : std::string("UTF-8"));
 }
 

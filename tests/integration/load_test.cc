@@ -438,16 +438,29 @@ bool BecomesNonZero(runtime::Connection& c, const std::string& sql) {
   return false;
 }
 
-// SIGINT to a ferry StartFerry started; whether it exited within 30 s (it is killed otherwise),
-// with its wait status in *status.
-bool InterruptedExits(pid_t ferry, int* status) {
-  kill(ferry, SIGINT);
+// A ferry StartFerry started, killed and reaped when the test leaves early.
+struct Started {
+  pid_t pid;
+  bool reaped = false;
+  ~Started() {
+    if (!reaped) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+// SIGINT to it; whether it exited within 30 s (it is killed otherwise), with its wait status in
+// *status.
+bool InterruptedExits(Started& ferry, int* status) {
+  kill(ferry.pid, SIGINT);
+  ferry.reaped = true;
   for (int i = 0; i < 300; ++i) {
-    if (waitpid(ferry, status, WNOHANG) == ferry) return true;
+    if (waitpid(ferry.pid, status, WNOHANG) == ferry.pid) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  kill(ferry, SIGKILL);
-  waitpid(ferry, status, 0);
+  kill(ferry.pid, SIGKILL);
+  waitpid(ferry.pid, status, 0);
   return false;
 }
 
@@ -479,7 +492,7 @@ TEST(LoadResume, SigintCancelsAnIndexBuildUnderWay) {
     text.replace(text.find("  workers = 3\n"), 14, "  workers = 3\n  throttle full {\n    rows_per_s = 3000\n  }\n");
     std::string plan = WritePlan(pg ? "cancel_pg" : "cancel_maria", text);
     std::vector<std::string> env = {"FERRY_CHUNK_ROWS=500"};
-    pid_t ferry = StartFerry({"apply", plan}, env);
+    Started ferry{StartFerry({"apply", plan}, env)};
     auto d = Admin(dst, pg ? "it_cancel_dst" : "");
     ASSERT_NE(d, nullptr);
     auto poll = [&](const std::string& sql) { return BecomesNonZero(*d, sql); };
@@ -526,10 +539,13 @@ TEST(LoadResume, SigintCancelsASchemaPostStatementUnderWay) {
   FreshDatabase(src, "it_cpost_src");
   auto s = Admin(src, "it_cpost_src");
   ASSERT_NE(s, nullptr);
-  Exec(*s, {"CREATE TABLE c (id int PRIMARY KEY, v int)", "INSERT INTO c SELECT seq, seq % 97 FROM seq_1_to_3000"});
+  Exec(*s, {"CREATE TABLE c (id int PRIMARY KEY, v int)", "INSERT INTO c SELECT seq, seq % 97 FROM seq_1_to_6000"});
   FreshDatabase(dst, "it_cpost_dst");
-  std::string plan = WritePlan("cancel_post", LoadPlan(src, "", "it_cpost_src", dst, "it_cpost_dst", "it_cpost_dst"));
-  pid_t ferry = StartFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"});
+  std::string text = LoadPlan(src, "", "it_cpost_src", dst, "it_cpost_dst", "it_cpost_dst");
+  // Slow enough that the test takes its lock before schema.post has begun.
+  text.replace(text.find("  workers = 3\n"), 14, "  workers = 3\n  throttle full {\n    rows_per_s = 3000\n  }\n");
+  std::string plan = WritePlan("cancel_post", text);
+  Started ferry{StartFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"})};
   auto d = Admin(dst, "it_cpost_dst"), other = Admin(dst, "it_cpost_dst");
   ASSERT_NE(d, nullptr);
   ASSERT_NE(other, nullptr);
@@ -545,7 +561,7 @@ TEST(LoadResume, SigintCancelsASchemaPostStatementUnderWay) {
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 3);
   std::string err = StartedErr();
-  EXPECT_NE(err.find("stopped: schema.post"), std::string::npos) << err;
+  EXPECT_NE(err.find("stopped on request: schema.post failed creating primary key c_pkey"), std::string::npos) << err;
   auto j = nlohmann::json::parse(RunFerry({"status", plan, "--format", "json"}).out, nullptr, false);
   EXPECT_EQ(j["status"][0]["state"], "stopped") << j.dump(2);
   auto last = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"});

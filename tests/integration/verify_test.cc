@@ -383,6 +383,16 @@ TEST(Verify, TextIsComparedOnlyInOneEncoding) {
   std::string pg_plan = OneSchemaPlan("latin_pg", Postgres(), "it_ve_psrc", PostgresPlain(), "it_ve_pdst", "lat");
   r = RunFerry({"apply", pg_plan});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  // Into UTF8 instead: the source's LATIN1 bytes are not the destination's.
+  FreshDatabase(PostgresPlain(), "it_ve_pdst8");
+  std::string to_utf8 = OneSchemaPlan("latin_to_utf8", Postgres(), "it_ve_psrc", PostgresPlain(), "it_ve_pdst8", "lat");
+  r = RunFerry({"apply", to_utf8});
+  ASSERT_EQ(r.exit, 0) << r.out << r.err;
+  auto mixed = RunFerry({"verify", to_utf8, "--mode", "checksum"});
+  EXPECT_EQ(mixed.exit, 3) << mixed.out << mixed.err;
+  EXPECT_NE(mixed.err.find("cannot compare the source (src): its database is encoded in LATIN1"), std::string::npos)
+      << mixed.err;
+  EXPECT_NE(mixed.err.find("from the other side's UTF8"), std::string::npos) << mixed.err;
   for (const char* mode : {"checksum", "rows"}) {
     SCOPED_TRACE(mode);
     auto report = Verify(pg_plan, 0, {"--mode", mode});

@@ -109,12 +109,20 @@ class MysqlConnection final : public Connection {
   const ServerInfo& server() const override { return info_; }
   const ConnectOptions& options() const override { return options_; }
 
+  // Thread ids are per server: the KILL goes only where the new connection reached the same
+  // server as this one (a proxy or a load balancer in between may route it elsewhere).
   Status Cancel() override {
     auto killer = ConnectMysql(options_);
     if (!killer.ok()) return killer.status();
-    Status st = (*killer)->Execute("KILL QUERY " + std::to_string(thread_id_));
-    // 1094 ER_NO_SUCH_THREAD: the connection ended meanwhile; nothing runs to cancel.
-    if (!st.ok() && st.native().find(" 1094 ") != std::string::npos) return Status::Ok();
+    auto& k = static_cast<MysqlConnection&>(**killer);
+    if (k.server_identity_ != server_identity_) {
+      return Status(Code::kUnavailable, fmt::format("could not cancel the statement: a new connection reached "
+                                                    "server {}, not {}, which runs it (a proxy in between?)",
+                                                    k.server_identity_, server_identity_));
+    }
+    Status st = k.Execute("KILL QUERY " + std::to_string(thread_id_));
+    // ER_NO_SUCH_THREAD: the connection ended meanwhile; nothing runs to cancel.
+    if (!st.ok() && (st.native() == "MariaDB 1094" || st.native() == "MySQL 1094")) return Status::Ok();
     return st;
   }
 
@@ -212,9 +220,10 @@ class MysqlConnection final : public Connection {
         mariadb_get_infov(m_, MARIADB_CONNECTION_TLS_VERSION, &tls) == 0 && tls != nullptr) {
       info_.tls = tls;
     }
-    auto who = Query("SELECT CURRENT_USER()");
+    auto who = Query("SELECT CURRENT_USER(), CONCAT(@@hostname, ':', @@port, ' id ', @@server_id)");
     if (!who.ok()) return who.status();
     if (!who->rows.empty() && who->rows[0][0]) info_.user = *who->rows[0][0];
+    if (!who->rows.empty() && who->rows[0][1]) server_identity_ = *who->rows[0][1];
     return Status::Ok();
   }
 
@@ -228,6 +237,7 @@ class MysqlConnection final : public Connection {
   ConnectOptions options_;
   ServerInfo info_;
   unsigned long thread_id_ = 0;  // the server's id of this connection, for KILL QUERY
+  std::string server_identity_;  // "host:port id server_id": which server that id belongs to
 };
 
 }  // namespace
