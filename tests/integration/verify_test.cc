@@ -525,9 +525,18 @@ TEST(Verify, AKilledVerifyResumesAndAFinishedOneIsNotReused) {
                                                   "  objects {\n    schema public -> it_vk_dst\n  }\n}\n");
   auto applied = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"});
   ASSERT_EQ(applied.exit, 0) << applied.out << applied.err;
+  // Killed once it has compared a chunk (a fixed wait lost the race under the sanitizers on CI):
+  // ferry_meta may hold other tests' verify chunks, so one more than before.
+  auto meta = Admin(dst);
+  ASSERT_NE(meta, nullptr);
+  auto compared = [&] {
+    auto r = meta->Query("SELECT COUNT(*) FROM ferry_meta.verify_chunks WHERE state <> 'pending'");
+    return r.ok() && !r->rows.empty() && r->rows[0][0] ? std::stoll(*r->rows[0][0]) : -1;
+  };
+  const long long before = compared();
   pid_t pid = StartFerry({"verify", plan, "--format", "json"}, {"FERRY_CHUNK_ROWS=500"}, ScratchPath("vk.out"),
                          ScratchPath("vk.err"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  for (int i = 0; i < 600 && compared() <= before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
