@@ -64,6 +64,23 @@ const View* Schema::FindView(std::string_view n) const {
   return nullptr;
 }
 
+const UserType* Schema::FindType(std::string_view n) const {
+  for (const auto& t : types) {
+    if (t.name == n) return &t;
+  }
+  return nullptr;
+}
+
+std::string UserType::KindName() const {
+  switch (kind) {
+    case Kind::kEnum: return "enum";
+    case Kind::kDomain: return "domain";
+    case Kind::kComposite: return "composite type";
+    case Kind::kRange: return "range type";
+  }
+  return "type";
+}
+
 const Schema* Catalog::FindSchema(std::string_view n) const {
   for (const auto& s : schemas) {
     if (s.name == n) return &s;
@@ -74,6 +91,14 @@ const Schema* Catalog::FindSchema(std::string_view n) const {
 const Table* Catalog::FindTable(std::string_view schema, std::string_view table) const {
   const Schema* s = FindSchema(schema);
   return s != nullptr ? s->FindTable(table) : nullptr;
+}
+
+const UserType* Catalog::FindType(const TypeRef& ref) const {
+  if (const Schema* s = FindSchema(ref.schema)) return s->FindType(ref.name);
+  for (const auto& t : other_types) {
+    if (t.schema == ref.schema && t.name == ref.name) return &t;
+  }
+  return nullptr;
 }
 
 StatusOr<std::vector<std::string>> ListSchemas(Connection& conn) {

@@ -20,6 +20,17 @@
 
 namespace ferry::runtime {
 
+// A PostgreSQL type that a schema of the catalog defines (a UserType), as a column, a
+// domain or a composite attribute uses it: itself, or arrays of it. Empty for built-in and
+// extension types, which a type map maps by name.
+struct TypeRef {
+  std::string schema;
+  std::string name;
+  bool array = false;  // format_type() prints any number of dimensions as one "[]"
+
+  bool empty() const { return name.empty(); }
+};
+
 struct Column {
   std::string name;
   std::string type;          // "int(10) unsigned", "varchar(40)", "character varying(40)",
@@ -37,6 +48,7 @@ struct Column {
   std::string collation;        // PostgreSQL: the column's collation when not the default
   std::string comment;
   bool json_alias = false;      // MariaDB: a longtext that is JSON (JSON_VALID check)
+  TypeRef user_type;            // PostgreSQL: the user-defined type `type` names, if it is one
 };
 
 struct Index {
@@ -141,6 +153,32 @@ struct Sequence {  // PostgreSQL
   std::string owned_by_column;
 };
 
+struct DomainCheck {
+  std::string name;
+  std::string definition;  // pg_get_constraintdef(): "CHECK ((VALUE > 0))", maybe "NOT VALID"
+};
+
+// A PostgreSQL enum, domain, composite or range type defined in a schema (not by an
+// extension, and not a table's row type).
+struct UserType {
+  enum class Kind { kEnum, kDomain, kComposite, kRange };
+  std::string schema;
+  std::string name;
+  Kind kind = Kind::kEnum;
+  std::vector<std::string> labels;   // enum, in sort order
+  std::string base;                  // domain: its base type; range: its subtype (format_type)
+  TypeRef base_type;                 // … when that is itself a user-defined type
+  bool not_null = false;             // domain
+  std::optional<std::string> default_expr;  // domain
+  std::string collation;             // domain or range: when not the base type's own
+  std::vector<DomainCheck> checks;   // domain
+  std::vector<Column> attributes;    // composite: name, type, user_type, collation
+  bool range_functions = false;      // range: a canonical or subtype_diff function of its own
+  std::string comment;
+
+  std::string KindName() const;      // "enum", "domain", "composite type", "range type"
+};
+
 struct Schema {
   std::string name;
   std::string charset;    // MySQL family defaults
@@ -151,8 +189,10 @@ struct Schema {
   std::vector<Routine> routines;
   std::vector<Event> events;
   std::vector<Sequence> sequences;
+  std::vector<UserType> types;  // PostgreSQL
 
   const Table* FindTable(std::string_view name) const;
+  const UserType* FindType(std::string_view name) const;
   const View* FindView(std::string_view name) const;
 };
 
@@ -160,9 +200,13 @@ struct Catalog {
   ir::Engine engine = ir::Engine::kMysql;
   ServerInfo server;
   std::vector<Schema> schemas;
+  // PostgreSQL: the user-defined types of the schemas not read, which columns of those read
+  // may still use (a domain's base type, an enum's labels).
+  std::vector<UserType> other_types;
 
   const Schema* FindSchema(std::string_view name) const;
   const Table* FindTable(std::string_view schema, std::string_view table) const;
+  const UserType* FindType(const TypeRef& ref) const;
 };
 
 // The user schemas (databases) the connection can see, sorted; system schemas (mysql,

@@ -167,6 +167,7 @@ class Generator {
 
   Ddl Run() {
     for (const auto& s : sel_.schemas) CreateSchema(s);
+    for (const auto& t : sel_.types) CreateType(t);
     if (inline_keys_) {  // gathered first, for CREATE TABLE
       for (const auto& t : sel_.tables) SecondaryIndexes(t);
       for (const auto& t : sel_.tables) ForeignKeys(t);
@@ -252,11 +253,112 @@ class Generator {
     Emit(ir::StageKind::kSchemaPre, "schema", s.dst, "", s.dst, sql, s.loc).idempotent = true;
   }
 
+  // The catalog reader gives pg_catalog collations bare (C, POSIX) and others quoted and qualified.
+  std::string Collation(const std::string& c) const { return c[0] == '"' ? c : Q(c); }
+
+  // A type a user-defined type is made of: the same destination type it is mapped to, or a
+  // built-in one as it is.
+  std::string TypeOf(const std::string& printed, const TypeRef& ref) const {
+    if (ref.empty()) return printed;
+    for (const auto& t : sel_.types) {
+      if (t.source->schema == ref.schema && t.source->name == ref.name) {
+        return QN(t.dst_schema, t.source->name) + (ref.array ? "[]" : "");
+      }
+    }
+    return printed;  // not reached: the mapper needs every type a needed type uses
+  }
+
+  // An expression of the source (a default, a domain's CHECK) with its casts to user-defined
+  // types whose schema is renamed pointed at the destination's: PostgreSQL prints such a cast
+  // schema-qualified ('ok'::app.mood), quoting a name only where it must.
+  std::string Retype(std::string expr) const {
+    auto printed = [](const std::string& name) {
+      bool plain = !name.empty() && !(name[0] >= '0' && name[0] <= '9');
+      for (char c : name) plain &= (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+      return plain ? name : QuoteIdent(Engine::kPostgres, name);
+    };
+    // Replaces whole names only: ::app.mood, not the start of ::app.moodish.
+    auto replace = [&expr](const std::string& from, const std::string& to) {
+      for (size_t pos = expr.find(from); pos != std::string::npos; pos = expr.find(from, pos)) {
+        char next = pos + from.size() < expr.size() ? expr[pos + from.size()] : ' ';
+        if (std::isalnum(static_cast<unsigned char>(next)) || next == '_' || next == '$') {
+          pos += from.size();
+          continue;
+        }
+        expr.replace(pos, from.size(), to);
+        pos += to.size();
+      }
+    };
+    for (const auto& t : sel_.types) {
+      if (t.dst_schema == t.source->schema) continue;
+      std::string to = "::" + QN(t.dst_schema, t.source->name);
+      replace("::" + printed(t.source->schema) + "." + printed(t.source->name), to);
+      replace("::" + QuoteName(Engine::kPostgres, t.source->schema, t.source->name), to);
+    }
+    return expr;
+  }
+
+  // PostgreSQL to PostgreSQL: an enum, domain, composite or range type, before the tables
+  // that use it. A range is created with its subtype and collation; functions of its own
+  // (canonical, subtype_diff) are not carried over (D016).
+  void CreateType(const TypeMapping& tm) {
+    const UserType& t = *tm.source;
+    std::string name = QN(tm.dst_schema, t.name);
+    std::string sql;
+    switch (t.kind) {
+      case UserType::Kind::kEnum: {
+        std::vector<std::string> labels;
+        for (const auto& l : t.labels) labels.push_back(L(l));
+        sql = fmt::format("CREATE TYPE {} AS ENUM ({})", name, fmt::join(labels, ", "));
+        break;
+      }
+      case UserType::Kind::kDomain: {
+        sql = fmt::format("CREATE DOMAIN {} AS {}", name, TypeOf(t.base, t.base_type));
+        if (!t.collation.empty()) sql += " COLLATE " + Collation(t.collation);
+        if (t.default_expr) sql += " DEFAULT " + Retype(*t.default_expr);
+        if (t.not_null) sql += " NOT NULL";
+        for (const auto& c : t.checks) sql += fmt::format(" CONSTRAINT {} {}", Q(c.name), Retype(c.definition));
+        break;
+      }
+      case UserType::Kind::kComposite: {
+        std::vector<std::string> attrs;
+        for (const auto& a : t.attributes) {
+          std::string def = Q(a.name) + " " + TypeOf(a.type, a.user_type);
+          if (!a.collation.empty()) def += " COLLATE " + Collation(a.collation);
+          attrs.push_back(std::move(def));
+        }
+        sql = fmt::format("CREATE TYPE {} AS ({})", name, fmt::join(attrs, ", "));
+        break;
+      }
+      case UserType::Kind::kRange:
+        sql = fmt::format("CREATE TYPE {} AS RANGE (SUBTYPE = {}{})", name, TypeOf(t.base, t.base_type),
+                          t.collation.empty() ? "" : ", COLLATION = " + Collation(t.collation));
+        if (t.range_functions) {
+          Add(Sev::kWarning, "D016", fmt::format("type {}.{}", tm.dst_schema, t.name),
+              "the range type has a canonical or subtype_diff function of its own, which is not carried over: "
+              "the destination's range is created without it",
+              "create the range type with its functions in the destination before the migration, and set "
+              "conflicts = ignore to keep it",
+              tm.loc);
+        }
+        break;
+    }
+    Emit(ir::StageKind::kSchemaPre, "type", tm.dst_schema, "", t.name, sql, tm.loc);
+    if (!t.comment.empty()) {
+      Emit(ir::StageKind::kSchemaPre, "comment", tm.dst_schema, "", t.name,
+           fmt::format("COMMENT ON {} {} IS {}", t.kind == UserType::Kind::kDomain ? "DOMAIN" : "TYPE", name,
+                       L(t.comment)),
+           tm.loc)
+          .idempotent = true;
+    }
+  }
+
   std::string ColumnDefault(const TableMapping& t, const ColumnMapping& c) {
     const Column& sc = *c.source;
     if (!sc.default_expr || c.generated_as_data || !sc.generated.empty()) return "";
     std::string why;
     auto d = TranslateDefault(from_, to_, *sc.default_expr, c.type, &why);
+    if (d && from_ == Engine::kPostgres && to_ == Engine::kPostgres) *d = Retype(std::move(*d));
     if (d && to_ == Engine::kMysql && IsTextOrBlob(c.type) && !d->empty() && d->front() != '(') {
       *d = "(" + *d + ")";  // MySQL 8 takes TEXT/BLOB/JSON defaults only as expressions
     }
@@ -312,8 +414,7 @@ class Generator {
         if (!sc.comment.empty()) def += " COMMENT " + L(sc.comment);
       } else {  // PostgreSQL
         if (from_ == Engine::kPostgres && !sc.collation.empty()) {
-          // The reader gives pg_catalog collations bare (C, POSIX) and others quoted and qualified.
-          def += " COLLATE " + (sc.collation[0] == '"' ? sc.collation : Q(sc.collation));
+          def += " COLLATE " + Collation(sc.collation);
         }
         if (!sc.generated.empty() && !c.generated_as_data) {
           def += fmt::format(" GENERATED ALWAYS AS ({}) STORED", sc.generated);

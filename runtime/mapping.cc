@@ -9,6 +9,7 @@
 
 #include "compiler/analyze.h"
 #include "compiler/type_pattern.h"
+#include "runtime/sql.h"
 
 namespace ferry::runtime {
 
@@ -106,6 +107,9 @@ class Mapper {
       CheckIdentifier("schema " + s.name, sm.dst, rule->origin.loc);
       sel_.schemas.push_back(sm);
       SelectTables(s, *rule, sm);
+      if (rule->whole && m_.to_engine == ir::Engine::kPostgres) {
+        for (const UserType& t : s.types) NeedType(t, rule->origin.loc);
+      }
     }
     for (const auto& r : m_.objects) {
       if (r.exclude || schema_rule_used.count(&r)) continue;
@@ -266,9 +270,132 @@ class Mapper {
     }
   }
 
+  // ---- PostgreSQL user-defined types ----------------------------------------------------
+
+  // The destination schema of a source schema the catalog holds (so the plan selects it).
+  std::string TypeSchema(const UserType& t) const {
+    const ir::SchemaRule* rule = FirstSchemaRule(t.schema);
+    return rule != nullptr ? Target(m_, rule->source, rule->target, t.schema) : t.schema;
+  }
+
+  // Records that the destination needs `t`, after the types it is made of.
+  void NeedType(const UserType& t, const std::string& loc) {
+    for (const auto& have : sel_.types) {
+      if (have.source == &t) return;
+    }
+    auto need = [&](const TypeRef& ref) {
+      if (ref.empty()) return;
+      const UserType* u = src_.FindType(ref);
+      if (u != nullptr && src_.FindSchema(ref.schema) != nullptr) {
+        NeedType(*u, loc);
+        return;
+      }
+      Add(Sev::kError, "M012", fmt::format("type {}.{}", t.schema, t.name),
+          fmt::format("the {} {}.{} is made of the type {}.{}, defined in schema {}, which the plan does not move",
+                      t.KindName(), t.schema, t.name, ref.schema, ref.name, ref.schema),
+          fmt::format("add `schema {}` to the objects (its types are created with it)", ref.schema), loc);
+    };
+    need(t.base_type);
+    for (const Column& a : t.attributes) need(a.user_type);
+    sel_.types.push_back({&t, TypeSchema(t), loc});
+  }
+
+  // A user-defined type in the destination: into PostgreSQL the same type, created in its
+  // schema's destination name; into the MySQL family an enum's labels as an ENUM and a
+  // domain as its base type. Empty (after a Problem) when neither can be.
+  std::string MapUserType(const Column& c, const TypeRef& ref, const std::string& object, const std::string& loc,
+                          ColumnMapping* cm, int depth = 0) {
+    std::string shown = ref.schema + "." + ref.name + (ref.array ? "[]" : "");
+    const UserType* t = src_.FindType(ref);
+    const bool to_pg = m_.to_engine == ir::Engine::kPostgres;
+    if (t == nullptr || (to_pg && src_.FindSchema(ref.schema) == nullptr)) {
+      // Into PostgreSQL the type is created, in the destination schema of its own.
+      Add(Sev::kError, "M012", object,
+          fmt::format("column {} has the type {}, defined in schema {}, which the plan does not move", c.name, shown,
+                      ref.schema),
+          fmt::format("add `schema {}` to the objects (its types are created with it), or override the column's "
+                      "type: `column {} {{ type = \"…\" }}`",
+                      ref.schema, c.name),
+          loc);
+      return "";
+    }
+    if (to_pg) {
+      NeedType(*t, loc);
+      cm->rule = fmt::format("{}{} {}.{}, created in the destination", ref.array ? "array of " : "", t->KindName(),
+                             ref.schema, ref.name);
+      return QuoteName(m_.to_engine, TypeSchema(*t), t->name) + (ref.array ? "[]" : "");
+    }
+    auto refuse = [&](std::string why) {
+      Add(Sev::kError, "M010", object,
+          fmt::format("column {} has {}the PostgreSQL {} {}.{}, {}", c.name, ref.array ? "an array of " : "",
+                      t->KindName(), ref.schema, ref.name, why),
+          fmt::format("override the column's type (its values are written as PostgreSQL prints them): "
+                      "`column {} {{ type = \"…\" }}`",
+                      c.name),
+          loc);
+      return std::string();
+    };
+    if (ref.array) return refuse("and the MySQL family has no arrays");
+    if (t->kind == UserType::Kind::kEnum) {
+      std::vector<std::string> labels;
+      for (const auto& l : t->labels) labels.push_back(QuoteLiteral(m_.to_engine, l));
+      cm->rule = fmt::format("enum {}: its labels", shown);
+      cm->value_type = "text";
+      return fmt::format("enum({})", fmt::join(labels, ","));
+    }
+    if (t->kind != UserType::Kind::kDomain || depth > 8) {
+      return refuse("which has no counterpart in the MySQL family");
+    }
+    if (!t->base_type.empty()) {
+      std::string out = MapUserType(c, t->base_type, object, loc, cm, depth + 1);
+      if (!out.empty()) cm->rule = fmt::format("domain {} over {}", shown, cm->rule);
+      return out;
+    }
+    // A domain over a built-in type: that type, through the type map.
+    auto base = ParseSqlType(t->base);
+    std::string rule;
+    std::string out = base ? MapByRules(*base, &rule) : "";
+    if (out.empty()) return refuse(fmt::format("over `{}`, which no rule of type map {} maps", t->base, m_.typemap));
+    cm->rule = fmt::format("domain {} over {}", shown, rule);
+    cm->value_type = t->base;
+    return out;
+  }
+
+  // The first rule that maps `type`, and why in *rule; into PostgreSQL an array's elements may
+  // be mapped instead (integer[] as integer, then []). Empty when none does.
+  std::string MapByRules(const SqlType& type, std::string* rule) const {
+    for (const auto& r : rules_) {
+      if (auto t = Match(r.pattern, r.rule.target, type)) {
+        *rule = fmt::format("typemap {}: \"{}\" -> \"{}\" ({})", r.rule.map, r.rule.pattern, r.rule.target,
+                            r.rule.origin.loc);
+        return *t;
+      }
+    }
+    if (m_.to_engine == ir::Engine::kPostgres && type.name.ends_with("[]")) {
+      SqlType element = type;
+      std::string dims;
+      while (element.name.ends_with("[]")) element.name.resize(element.name.size() - 2), dims += "[]";
+      std::string out = MapByRules(element, rule);
+      if (!out.empty()) {
+        *rule = "array of " + *rule;
+        return out + dims;
+      }
+    }
+    return "";
+  }
+
   void MapType(const Column& c, const std::string& object, const ir::ColumnRule* cr, const std::string& table_loc,
                ColumnMapping* cm) {
     std::string src_type = c.json_alias ? "json" : c.type;
+    cm->value_type = src_type;
+    if (cr != nullptr && !cr->type.empty()) {
+      cm->type = cr->type;
+      cm->rule = "type override at " + cr->origin.loc;
+      if (!c.user_type.empty()) return;  // its values are written as PostgreSQL prints them
+    } else if (!c.user_type.empty()) {
+      cm->type = MapUserType(c, c.user_type, object, cr != nullptr ? cr->origin.loc : table_loc, cm);
+      return;
+    }
     std::string err;
     auto parsed = ParseSqlType(src_type, &err);
     if (!parsed) {
@@ -277,19 +404,7 @@ class Mapper {
           "override the column's type in the plan", cr != nullptr ? cr->origin.loc : table_loc);
       return;
     }
-    if (cr != nullptr && !cr->type.empty()) {
-      cm->type = cr->type;
-      cm->rule = "type override at " + cr->origin.loc;
-    } else {
-      for (const auto& r : rules_) {
-        if (auto t = Match(r.pattern, r.rule.target, *parsed)) {
-          cm->type = *t;
-          cm->rule = fmt::format("typemap {}: \"{}\" -> \"{}\" ({})", r.rule.map, r.rule.pattern, r.rule.target,
-                                 r.rule.origin.loc);
-          break;
-        }
-      }
-    }
+    if (cm->type.empty()) cm->type = MapByRules(*parsed, &cm->rule);
     if (cm->type.empty()) {
       Add(Sev::kError, "M010", object,
           fmt::format("column {} has type `{}`, which no rule of type map {} maps", c.name, src_type, m_.typemap),
@@ -365,6 +480,11 @@ std::string ApplyGlobTarget(std::string_view target, const std::vector<std::stri
     else out += c;
   }
   return out;
+}
+
+std::string ColumnMapping::ValueType() const {
+  if (!value_type.empty()) return value_type;
+  return source->json_alias ? "json" : source->type;
 }
 
 const ColumnMapping* TableMapping::FindSource(std::string_view source_column) const {

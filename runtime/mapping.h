@@ -31,11 +31,16 @@ struct ColumnMapping {
   const Column* source = nullptr;
   std::string name;           // in the destination
   std::string type;           // in the destination engine
+  std::string value_type;     // the source type its values are read as: the source column's
+                              // type, or the built-in type a PostgreSQL domain is based on
   std::string rule;           // why: "typemap mysql_to_postgres: \"int unsigned\" -> \"bigint\" (std/…:12)"
   bool nullable = true;       // may differ from the source (zero_dates = null)
   std::vector<std::string> enum_values;  // enum/set members, when the destination needs a CHECK
   bool is_set = false;        // a MySQL SET (destination text[])
   bool generated_as_data = false;  // a generated column that is created as a plain column
+
+  // value_type, or where a mapping was built without one, the source column's type.
+  std::string ValueType() const;
 };
 
 struct TableMapping {
@@ -57,11 +62,20 @@ struct SchemaMapping {
   std::string loc;
 };
 
+// A PostgreSQL user-defined type the schema stage creates in the destination: one a moved
+// column uses (or a type it uses does), or any type of a whole schema.
+struct TypeMapping {
+  const UserType* source = nullptr;
+  std::string dst_schema;
+  std::string loc;  // the rule that selected its schema
+};
+
 struct Selection {
   ir::Engine from = ir::Engine::kMysql;
   ir::Engine to = ir::Engine::kMysql;
   std::vector<SchemaMapping> schemas;
   std::vector<TableMapping> tables;
+  std::vector<TypeMapping> types;  // each after the types it uses
   std::vector<Problem> problems;
 
   bool ok() const;

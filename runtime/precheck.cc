@@ -745,11 +745,12 @@ class Prechecker {
         continue;
       }
       bool clash = DestinationHas(ctx_, st);
-      if (!clash && pg && (st.kind == "index" || st.kind == "view" || st.kind == "sequence")) {
+      if (!clash && pg && (st.kind == "index" || st.kind == "view" || st.kind == "sequence" || st.kind == "type")) {
+        // Relations share one namespace; a table, view or sequence also names a type (its row type).
         clash = s->FindTable(st.name) != nullptr || s->FindView(st.name) != nullptr;
         for (const auto& q : s->sequences) clash |= q.name == st.name;
         for (const auto& t : s->tables) {
-          for (const auto& i : t.indexes) clash |= i.name == st.name;
+          for (const auto& i : t.indexes) clash |= i.name == st.name && st.kind != "type";
         }
       }
       if (!clash && !pg && st.kind == "foreign key") {

@@ -71,6 +71,7 @@ bool DestinationHas(const MigrationContext& ctx, const DdlStatement& d) {
   }
   if (d.kind == "event") return Named(s->events, d.name);
   if (d.kind == "sequence") return Named(s->sequences, d.name);
+  if (d.kind == "type") return s->FindType(d.name) != nullptr;
   if (d.kind == "account") return false;  // CREATE USER IF NOT EXISTS and GRANT are idempotent
   return false;  // comments and sequence resets are idempotent and always run
 }

@@ -324,7 +324,7 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
   ValuePlan p;
   p.zero_dates = zero_dates;
   p.select = QuoteIdent(from, c.source->name);
-  auto src = ParseSqlType(c.source->json_alias ? "json" : c.source->type);
+  auto src = ParseSqlType(c.ValueType());
   auto dst = ParseSqlType(c.type);
   std::string sn = src ? src->name : "", dn = dst ? dst->name : "";
   bool to_pg = to == ir::Engine::kPostgres, from_pg = from == ir::Engine::kPostgres;

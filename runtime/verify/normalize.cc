@@ -266,7 +266,7 @@ bool SameType(const Type& a, const Type& b) {
 CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::ZeroDates zero_dates) {
   CompareColumn out;
   out.name = c.source->name;
-  Side src{from, QuoteIdent(from, c.source->name), Classify(from, c.source->type, c.source->json_alias), c.source};
+  Side src{from, QuoteIdent(from, c.source->name), Classify(from, c.ValueType(), false), c.source};
   Side dst{to, QuoteIdent(to, c.name), Classify(to, c.type, false), nullptr};
   const Kind a = src.type.kind, b = dst.type.kind;
   auto any = [&](Kind k) { return a == k || b == k; };

@@ -61,6 +61,29 @@ bool ParseInt(std::string_view text, int64_t* out) {
   return ec == std::errc() && ptr == end && !text.empty();
 }
 
+// The types Ferry reads as user-defined (UserType): enums, domains, ranges and composite types
+// of their own (not a table's row type), outside the system schemas and not an extension's —
+// an extension's types come with the extension, and type maps name them.
+std::string IsUserType(const std::string& t) {
+  return t + ".typtype IN ('e', 'd', 'c', 'r')\n"
+         "  AND (" + t + ".typtype <> 'c' OR EXISTS (SELECT 1 FROM pg_class tc WHERE tc.oid = " + t +
+         ".typrelid AND tc.relkind = 'c'))\n"
+         "  AND NOT EXISTS (SELECT 1 FROM pg_namespace tn WHERE tn.oid = " + t + ".typnamespace\n"
+         "                    AND tn.nspname IN ('pg_catalog', 'information_schema'))\n"
+         "  AND NOT EXISTS (SELECT 1 FROM pg_depend te WHERE te.classid = 'pg_type'::regclass\n"
+         "                    AND te.objid = " + t + ".oid AND te.deptype = 'e')";
+}
+
+// Joins, as `alias`, the user-defined type that the type `oid` is or is an array of: the
+// columns alias.ut_schema, alias.ut_name and alias.ut_array, all NULL for any other type.
+std::string UserTypeJoin(const std::string& oid, const std::string& alias) {
+  return "LEFT JOIN LATERAL (SELECT un.nspname AS ut_schema, ue.typname AS ut_name, ue.oid <> ua.oid AS ut_array\n"
+         "  FROM pg_type ua\n"
+         "  JOIN pg_type ue ON ue.oid = CASE WHEN ua.typcategory = 'A' AND ua.typelem <> 0 THEN ua.typelem ELSE ua.oid END\n"
+         "  JOIN pg_namespace un ON un.oid = ue.typnamespace\n"
+         "  WHERE ua.oid = " + oid + " AND " + IsUserType("ue") + ") " + alias + " ON true\n";
+}
+
 // pg_get_constraintdef() prints "CHECK (<expression>)", possibly followed by " NOT VALID" or
 // " NO INHERIT". The closing parenthesis is found by matching, skipping string literals and
 // quoted identifiers, because the expression may hold parentheses of its own inside quotes.
@@ -173,6 +196,25 @@ class Fields {
   const Row& row_;
 };
 
+// The columns UserTypeJoin() adds.
+TypeRef ReadTypeRef(const Fields& f) {
+  TypeRef ref;
+  ref.schema = f.Text("ut_schema");
+  ref.name = f.Text("ut_name");
+  ref.array = f.Bool("ut_array");
+  return ref;
+}
+
+// The columns collation_name and collation_schema, when the name is not NULL: a pg_catalog
+// collation goes by its bare name ("C", "en_US.utf8", which may hold a dot); any other is
+// schema-qualified and quoted, so the two cannot be confused.
+std::string ReadCollation(const Fields& f) {
+  std::string name = f.Text("collation_name");
+  if (name.empty()) return name;
+  std::string schema = f.Text("collation_schema");
+  return schema == "pg_catalog" ? name : QuoteName(kPg, schema, name);
+}
+
 // Reads the requested schemas kind by kind into one Catalog. Tables are read first; the
 // queries that follow name a table by its oid, which is how their rows find their table.
 class Reader {
@@ -208,6 +250,7 @@ class Reader {
     FERRY_RETURN_IF_ERROR(ReadTriggers());
     FERRY_RETURN_IF_ERROR(ReadRoutines());
     FERRY_RETURN_IF_ERROR(ReadSequences());
+    FERRY_RETURN_IF_ERROR(ReadTypes());
     return Status::Ok();
   }
 
@@ -311,11 +354,13 @@ class Reader {
         "           WHERE own.classid = 'pg_class'::regclass\n"
         "             AND own.refclassid = 'pg_class'::regclass\n"
         "             AND own.refobjid = a.attrelid AND own.refobjsubid = a.attnum\n"
-        "             AND own.deptype = 'a') AS serial\n"
+        "             AND own.deptype = 'a') AS serial,\n"
+        "  ut.ut_schema, ut.ut_name, ut.ut_array\n"
         "FROM pg_attribute a\n"
         "JOIN pg_class c ON c.oid = a.attrelid\n"
         "JOIN pg_namespace n ON n.oid = c.relnamespace\n"
-        "JOIN pg_type t ON t.oid = a.atttypid\n"
+        "JOIN pg_type t ON t.oid = a.atttypid\n" +
+        UserTypeJoin("a.atttypid", "ut") +
         "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum\n"
         "LEFT JOIN pg_collation co ON co.oid = a.attcollation\n"
         "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace\n"
@@ -348,15 +393,9 @@ class Reader {
         c.auto_increment = true;
         c.default_expr.reset();
       }
-      std::string collation = f.Text("collation_name");
-      if (!collation.empty()) {
-        // A pg_catalog collation goes by its bare name ("C", "en_US.utf8", which may hold a
-        // dot); any other is schema-qualified and quoted, so the two cannot be confused.
-        std::string coll_schema = f.Text("collation_schema");
-        c.collation =
-            coll_schema == "pg_catalog" ? collation : QuoteName(kPg, coll_schema, collation);
-      }
+      c.collation = ReadCollation(f);
       c.comment = f.Text("comment");
+      c.user_type = ReadTypeRef(f);
       table->columns.push_back(std::move(c));
     }
     return Status::Ok();
@@ -645,6 +684,118 @@ class Reader {
       seq.owned_by_table = f.Text("owned_by_table");
       seq.owned_by_column = f.Text("owned_by_column");
       schema->sequences.push_back(std::move(seq));
+    }
+    return Status::Ok();
+  }
+
+  // Enums, domains, composite and range types, then what each kind holds: enum labels, domain
+  // CHECK constraints, composite attributes.
+  Status ReadTypes() {
+    std::string sql =
+        "SELECT t.oid, n.nspname AS schema, t.typname AS name, t.typtype AS kind,\n"
+        "  CASE t.typtype WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod)\n"
+        "                 WHEN 'r' THEN format_type(rg.rngsubtype, NULL) END AS base,\n"
+        "  t.typnotnull AS not_null, pg_get_expr(t.typdefaultbin, 0) AS default_expr,\n"
+        "  CASE WHEN co.oid <> bt.typcollation THEN co.collname END AS collation_name,\n"
+        "  CASE WHEN co.oid <> bt.typcollation THEN cn.nspname END AS collation_schema,\n"
+        "  coalesce(rg.rngcanonical <> 0 OR rg.rngsubdiff <> 0, false) AS range_functions,\n"
+        "  obj_description(t.oid, 'pg_type') AS comment,\n"
+        "  ut.ut_schema, ut.ut_name, ut.ut_array\n"
+        "FROM pg_type t\n"
+        "JOIN pg_namespace n ON n.oid = t.typnamespace\n"
+        "LEFT JOIN pg_range rg ON rg.rngtypid = t.oid\n"
+        "LEFT JOIN pg_type bt ON bt.oid = CASE t.typtype WHEN 'd' THEN t.typbasetype WHEN 'r' THEN rg.rngsubtype END\n"
+        "LEFT JOIN pg_collation co ON co.oid = CASE t.typtype WHEN 'd' THEN t.typcollation\n"
+        "                                                    WHEN 'r' THEN rg.rngcollation END\n"
+        "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace\n" +
+        UserTypeJoin("bt.oid", "ut") +
+        "WHERE " + IsUserType("t") + "\n"
+        "ORDER BY t.typname";
+    FERRY_ASSIGN_OR_RETURN(Result r, Run(sql, "types"));
+    // Of every schema: a column may use a type of a schema the plan does not move.
+    std::vector<std::pair<std::string, std::pair<std::vector<UserType>*, size_t>>> read;  // oid -> (list, index)
+    for (const Row& row : r.rows) {
+      Fields f(r, row);
+      Schema* schema = FindSchema(f.Text("schema"));
+      std::vector<UserType>* list = schema != nullptr ? &schema->types : &catalog_.other_types;
+      UserType t;
+      t.schema = f.Text("schema");
+      t.name = f.Text("name");
+      std::string kind = f.Text("kind");
+      t.kind = kind == "e"   ? UserType::Kind::kEnum
+               : kind == "d" ? UserType::Kind::kDomain
+               : kind == "c" ? UserType::Kind::kComposite
+                             : UserType::Kind::kRange;
+      t.base = f.Text("base");
+      t.base_type = ReadTypeRef(f);
+      t.not_null = f.Bool("not_null");
+      t.default_expr = f.Get("default_expr");
+      t.collation = ReadCollation(f);
+      t.range_functions = f.Bool("range_functions");
+      t.comment = f.Text("comment");
+      read.push_back({f.Text("oid"), {list, list->size()}});
+      list->push_back(std::move(t));
+    }
+    // Pointers only once every type is in place, when the vectors no longer move.
+    std::map<std::string, UserType*> by_oid;
+    for (const auto& [oid, at] : read) by_oid[oid] = &(*at.first)[at.second];
+    auto type_of = [&](const std::string& oid) {
+      auto it = by_oid.find(oid);
+      return it == by_oid.end() ? nullptr : it->second;
+    };
+
+    FERRY_ASSIGN_OR_RETURN(Result labels,
+                           Run("SELECT e.enumtypid AS type_oid, e.enumlabel AS label\n"
+                               "FROM pg_enum e\n"
+                               "JOIN pg_type t ON t.oid = e.enumtypid\n"
+                               "WHERE " + IsUserType("t") + "\n"
+                               "ORDER BY e.enumtypid, e.enumsortorder",
+                               "enum labels"));
+    for (const Row& rr : labels.rows) {
+      Fields f(labels, rr);
+      if (UserType* t = type_of(f.Text("type_oid"))) t->labels.push_back(f.Text("label"));
+    }
+
+    FERRY_ASSIGN_OR_RETURN(Result checks,
+                           Run("SELECT c.contypid AS type_oid, c.conname AS name,\n"
+                               "  pg_get_constraintdef(c.oid) AS definition\n"
+                               "FROM pg_constraint c\n"
+                               "JOIN pg_type t ON t.oid = c.contypid\n"
+                               "WHERE " + IsUserType("t") + " AND c.contype = 'c'\n"
+                               "ORDER BY c.contypid, c.conname",
+                               "domain constraints"));
+    for (const Row& rr : checks.rows) {
+      Fields f(checks, rr);
+      if (UserType* t = type_of(f.Text("type_oid"))) t->checks.push_back({f.Text("name"), f.Text("definition")});
+    }
+
+    FERRY_ASSIGN_OR_RETURN(Result attrs,
+                           Run("SELECT t.oid AS type_oid, a.attname AS name,\n"
+                               "  format_type(a.atttypid, a.atttypmod) AS type,\n"
+                               "  CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation\n"
+                               "    THEN co.collname END AS collation_name,\n"
+                               "  CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation\n"
+                               "    THEN cn.nspname END AS collation_schema,\n"
+                               "  ut.ut_schema, ut.ut_name, ut.ut_array\n"
+                               "FROM pg_type t\n"
+                               "JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped\n"
+                               "JOIN pg_type at ON at.oid = a.atttypid\n"
+                               "LEFT JOIN pg_collation co ON co.oid = a.attcollation\n"
+                               "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace\n" +
+                               UserTypeJoin("a.atttypid", "ut") +
+                               "WHERE " + IsUserType("t") + " AND t.typtype = 'c'\n"
+                               "ORDER BY t.oid, a.attnum",
+                               "composite type attributes"));
+    for (const Row& rr : attrs.rows) {
+      Fields f(attrs, rr);
+      UserType* t = type_of(f.Text("type_oid"));
+      if (t == nullptr) continue;
+      Column c;
+      c.name = f.Text("name");
+      c.type = f.Text("type");
+      c.collation = ReadCollation(f);
+      c.user_type = ReadTypeRef(f);
+      t->attributes.push_back(std::move(c));
     }
     return Status::Ok();
   }
