@@ -391,7 +391,18 @@ class Mapper {
     if (cr != nullptr && !cr->type.empty()) {
       cm->type = cr->type;
       cm->rule = "type override at " + cr->origin.loc;
-      if (!c.user_type.empty()) return;  // its values are written as PostgreSQL prints them
+      if (!c.user_type.empty()) {
+        // Its values are read as the built-in type under the domains (an enum's as text), or
+        // as PostgreSQL prints them.
+        const UserType* t = c.user_type.array ? nullptr : src_.FindType(c.user_type);
+        for (int depth = 0; t != nullptr && t->kind == UserType::Kind::kDomain && !t->base_type.empty() && depth < 8;
+             ++depth) {
+          t = t->base_type.array ? nullptr : src_.FindType(t->base_type);
+        }
+        if (t != nullptr && t->kind == UserType::Kind::kEnum) cm->value_type = "text";
+        if (t != nullptr && t->kind == UserType::Kind::kDomain && t->base_type.empty()) cm->value_type = t->base;
+        return;
+      }
     } else if (!c.user_type.empty()) {
       cm->type = MapUserType(c, c.user_type, object, cr != nullptr ? cr->origin.loc : table_loc, cm);
       return;
