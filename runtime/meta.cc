@@ -232,6 +232,17 @@ Status PlanChunks(Connection& dst, const std::string& migration, const std::vect
       "planning the load's chunks in ferry_meta");
 }
 
+Status ForgetChunks(Connection& dst, const std::string& migration, const std::vector<std::string>& tables) {
+  if (tables.empty()) return Status::Ok();
+  ir::Engine e = dst.engine();
+  std::vector<std::string> names;
+  for (const auto& t : tables) names.push_back(QuoteLiteral(e, t));
+  Status st = dst.Execute(fmt::format("DELETE FROM {} WHERE migration = {} AND src_table IN ({})",
+                                      QuoteName(e, kMetaSchema, "chunks"), QuoteLiteral(e, migration),
+                                      fmt::join(names, ", ")));
+  return st.ok() ? st : st.Prefix("forgetting the chunks of tables created anew in ferry_meta");
+}
+
 StatusOr<bool> ChunkDone(Connection& dst, const std::string& migration, const ChunkRecord& c) {
   ir::Engine e = dst.engine();
   auto r = dst.Query(fmt::format("SELECT state FROM {} WHERE chunk_key = {}", QuoteName(e, kMetaSchema, "chunks"),

@@ -58,6 +58,10 @@ struct ChunkRecord {
 StatusOr<std::vector<ChunkRecord>> ReadChunks(Connection& dst, const std::string& migration_key);
 // Stores a table's planned chunks, all pending, in one transaction.
 Status PlanChunks(Connection& dst, const std::string& migration_key, const std::vector<ChunkRecord>& chunks);
+// Forgets the chunks of these source tables ("schema.table"): their destination tables are
+// being created anew, so no chunk of an earlier run holds rows any more. Runs in the caller's
+// transaction, if any.
+Status ForgetChunks(Connection& dst, const std::string& migration_key, const std::vector<std::string>& tables);
 // Whether a chunk is marked done (after a lost connection, the commit may have happened).
 StatusOr<bool> ChunkDone(Connection& dst, const std::string& migration_key, const ChunkRecord& chunk);
 // The statement that marks a chunk done; it runs inside the transaction that writes the

@@ -455,6 +455,19 @@ Status RunSchemaStage(MigrationContext& ctx, Connection& dst, ir::StageKind stag
                                            todo.begin() + static_cast<std::ptrdiff_t>(std::min(todo.size(), first + kBatch)));
     std::vector<std::string> objects = Objects(batch);
     Status st = RecordObjects(dst, migration, objects, ObjectState::kCreating);
+    // A table created now holds no rows, whatever an earlier run's chunks say (its table was
+    // dropped since): its load starts over. Before the CREATE, so that a run killed between
+    // the two still finds the table missing and comes here again.
+    std::vector<std::string> fresh;
+    for (const DdlStatement* d : batch) {
+      if (d->kind != "table") continue;
+      for (const auto& t : ctx.selection.tables) {
+        if (t.dst_schema == d->dst_schema && t.dst_table == d->dst_table) {
+          fresh.push_back(t.source->schema + "." + t.source->name);
+        }
+      }
+    }
+    if (st.ok()) st = ForgetChunks(dst, migration, fresh);
     for (size_t i = 0; st.ok() && i < batch.size(); ++i) {
       if (opt.on_statement) opt.on_statement(*batch[i], "create");
       st = runner.Run(dst, *batch[i]);

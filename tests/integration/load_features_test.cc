@@ -1,5 +1,6 @@
 // What surrounds the load: `throttle full`, Prometheus metrics while it runs, JSON progress
-// lines, the failure webhook, and `conflicts = ignore` keeping the destination's rows.
+// lines, the failure webhook, `conflicts = ignore` keeping the destination's rows, and a
+// dropped destination table loaded again.
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -219,6 +220,42 @@ TEST(LoadFeatures, ConflictsIgnoreKeepsTheDestinationsRows) {
       auto options = d->Query("SELECT reloptions::text FROM pg_class WHERE oid = 'it_ign_src.t'::regclass");
       ASSERT_TRUE(options.ok());
       EXPECT_EQ(options->rows[0][0], "{autovacuum_enabled=false}");
+    }
+  }
+}
+
+// A destination table dropped after a finished load is created again by the next apply, and
+// its rows loaded again: the chunks an earlier run marked done no longer hold them. A table
+// still there keeps its rows and is not loaded twice.
+TEST(LoadFeatures, ADroppedDestinationTableIsLoadedAgain) {
+  for (Server dst : {Postgres(), MariadbPlain()}) {
+    Server src = Mariadb();
+    FreshDatabase(src, "it_again_src");
+    auto s = Admin(src, "it_again_src");
+    ASSERT_NE(s, nullptr);
+    Exec(*s, {"CREATE TABLE a (id int PRIMARY KEY, v varchar(20))", "CREATE TABLE b (id int PRIMARY KEY)",
+              "INSERT INTO a SELECT seq, CONCAT('row ', seq) FROM seq_1_to_500",
+              "INSERT INTO b SELECT seq FROM seq_1_to_70"});
+    bool pg = dst.engine == ir::Engine::kPostgres;
+    std::string db = pg ? "it_again_dst" : "";
+    if (pg) FreshDatabase(dst, db);
+    auto d = Admin(dst, db);
+    ASSERT_NE(d, nullptr);
+    if (!pg) Exec(*d, {"DROP DATABASE IF EXISTS it_again_src"});
+    std::string plan = WritePlan("again", Endpoint("src", src, "") + Endpoint("dst", dst, db) +
+                                              Migration("  stages = [schema, full]\n"
+                                                        "  objects {\n    schema it_again_src\n  }\n"));
+    auto first = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=100"});
+    ASSERT_EQ(first.exit, 0) << first.out << first.err;
+    Exec(*d, {"DROP TABLE it_again_src.a"});
+    auto again = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=100"});
+    ASSERT_EQ(again.exit, 0) << again.out << again.err;
+    for (const char* table : {"a", "b"}) {
+      std::string sql = std::string("SELECT count(*), SUM(id) FROM it_again_src.") + table;
+      auto want = s->Query(sql);
+      auto got = d->Query(sql);
+      ASSERT_TRUE(want.ok() && got.ok());
+      EXPECT_EQ(got->rows, want->rows) << "table " << table << " into " << dst.name;
     }
   }
 }
