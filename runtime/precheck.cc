@@ -258,14 +258,6 @@ class Prechecker {
     Item(code, title, R::kFailure, side.connect.ToString(), "", loc);
   }
 
-  // The verify stage's problem with this PostgreSQL database's encoding, "" when there is none
-  // (or no verify stage in checksum or rows mode, or no connection to the other side).
-  std::string VerifyEncodingWithOther(const Connection& c) const {
-    if (!m_.verify || m_.verify->mode == ir::VerifyMode::kCount) return "";
-    const Side& other = &c == ctx_.source.conn.get() ? ctx_.destination : ctx_.source;
-    return other.conn ? VerifyEncodingProblem(c, *other.conn) : "";
-  }
-
   void Version(Connection& c, const char* code, const char* which, Engine planned) {
     const ServerInfo& s = c.server();
     std::string title = fmt::format("{}: engine and version", which);
@@ -284,11 +276,6 @@ class Prechecker {
                          "as it prints them (trim_scale, floats at their shortest digits)",
                          kVerifyMinPgMajor),
              m_.verify->origin.loc);
-      } else if (std::string why = VerifyEncodingWithOther(c); !why.empty()) {
-        Item(code, title, R::kFailure,
-             fmt::format("PostgreSQL {}, but the plan's verify stage (mode = {}) cannot compare text here: {}",
-                         s.version, m_.verify->mode == ir::VerifyMode::kRows ? "rows" : "checksum", why),
-             "verify with mode = count, or migrate between databases encoded in UTF8", m_.verify->origin.loc);
       } else {
         Item(code, title, R::kPass, "PostgreSQL " + s.version, "", loc);
       }

@@ -357,13 +357,14 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
   return out;
 }
 
-std::string RowPart(ir::Engine e, const CompareColumn& c, bool source) {
+std::string RowPart(ir::Engine e, const CompareColumn& c, bool source, bool utf8) {
   const std::string& x = source ? c.src : c.dst;
   if (ir::IsMysqlFamily(e)) {
     return c.fixed ? fmt::format("COALESCE({}, 'N')", x) : fmt::format("COALESCE(CONCAT(LENGTH({0}), ':', {0}), 'N')", x);
   }
-  return c.fixed ? fmt::format("COALESCE(({})::text, 'N')", x)
-                 : fmt::format("COALESCE(octet_length({0})::text || ':' || ({0}), 'N')", x);
+  if (c.fixed) return fmt::format("COALESCE(({})::text, 'N')", x);
+  return utf8 ? fmt::format("COALESCE(octet_length(convert_to({0}, 'UTF8'))::text || ':' || ({0}), 'N')", x)
+              : fmt::format("COALESCE(octet_length({0})::text || ':' || ({0}), 'N')", x);
 }
 
 std::optional<CompareColumn> InSql(const CompareColumn& c) {
@@ -419,9 +420,9 @@ void AppendRowPart(std::optional<std::string_view> v, bool fixed, std::string* o
   out->append(*v);
 }
 
-std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source) {
+std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source, bool utf8) {
   std::vector<std::string> parts;
-  for (const auto& c : columns) parts.push_back(RowPart(e, c, source));
+  for (const auto& c : columns) parts.push_back(RowPart(e, c, source, utf8));
   if (parts.empty()) return "''";
   return fmt::format("{}('|', {})", ir::IsMysqlFamily(e) ? "CONCAT_WS" : "concat_ws", fmt::join(parts, ", "));
 }

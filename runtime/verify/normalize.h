@@ -57,12 +57,14 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
 
 // One column's part of the row text (SQL, engine e): `N` for NULL, else the canonical text,
 // prefixed by its length unless fixed. AppendRowPart is the same done by Ferry.
-std::string RowPart(ir::Engine e, const CompareColumn& column, bool source);
+// `utf8`: lengths counted in UTF-8 bytes, for a PostgreSQL text that is hashed after
+// convert_to(…, 'UTF8') in a database in another encoding.
+std::string RowPart(ir::Engine e, const CompareColumn& column, bool source, bool utf8 = false);
 void AppendRowPart(std::optional<std::string_view> text, bool fixed, std::string* out);
 
 // The SQL (engine e) of a row's canonical text: its columns' parts joined by '|'. Only for a
 // side without columns Ferry finishes.
-std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source);
+std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source, bool utf8 = false);
 
 // JSON text as PostgreSQL prints it as jsonb: object keys ordered by length then bytes (the
 // last of duplicate keys kept), ", " and ": " between items, strings escaped as jsonb does,

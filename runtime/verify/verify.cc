@@ -196,15 +196,6 @@ class Verifier {
                                   ModeName(opt_.mode), side == &ctx_.source ? "source" : "destination",
                                   side->endpoint != nullptr ? side->endpoint->name : "?", side->conn->server().version));
       }
-      const Side& other = side == &ctx_.source ? ctx_.destination : ctx_.source;
-      if (!other.conn) continue;
-      if (std::string why = VerifyEncodingProblem(*side->conn, *other.conn); !why.empty()) {
-        return Status(Code::kFailedPrecondition,
-                      fmt::format("verify --mode {} cannot compare the {} ({}): {}. --mode count works with any "
-                                  "encoding",
-                                  ModeName(opt_.mode), side == &ctx_.source ? "source" : "destination",
-                                  side->endpoint != nullptr ? side->endpoint->name : "?", why));
-      }
     }
     return Status::Ok();
   }
@@ -260,6 +251,14 @@ class Verifier {
     // hashes them as PostgreSQL does: that costs MySQL half of what SHA-256 in SQL does, and
     // PostgreSQL's hashtextextended a third of its SHA-256 (docs/verify.md has the figures).
     if (!p.same_engine) (ir::IsMysqlFamily(from) ? p.src_client : p.dst_client) = true;
+    // A PostgreSQL side in another encoding than the other side's: its text hashed as UTF-8.
+    bool src_utf8 = false, dst_utf8 = false;
+    if (ctx_.source.conn && ctx_.destination.conn) {
+      src_utf8 = VerifyReencodes(*ctx_.source.conn, *ctx_.destination.conn);
+      dst_utf8 = VerifyReencodes(*ctx_.destination.conn, *ctx_.source.conn);
+    }
+    p.src_client |= src_utf8;
+    p.dst_client |= dst_utf8;
     RecordHashes(p, t);
     if (key == nullptr) {
       // Without a key, rows are grouped by their whole text in SQL, but for the columns only
@@ -268,8 +267,10 @@ class Verifier {
         if (auto in_sql = InSql(c)) key_columns.push_back(*std::move(in_sql));
       }
     }
-    p.src_key = RowText(from, key_columns, true);
-    p.dst_key = RowText(to, key_columns, false);
+    p.src_key = RowText(from, key_columns, true, src_utf8);
+    p.dst_key = RowText(to, key_columns, false, dst_utf8);
+    if (src_utf8) p.src_key = fmt::format("convert_to({}, 'UTF8')", p.src_key);  // md5() of its UTF-8 bytes
+    if (dst_utf8) p.dst_key = fmt::format("convert_to({}, 'UTF8')", p.dst_key);
     if (key == nullptr) return;
     // Key ranges select the same rows on both sides when both order the key the same way:
     // the same engine and key types, or a leading integer column.
@@ -314,8 +315,8 @@ class Verifier {
     static const std::set<std::string, std::less<>> kNullLikeHash = {"real", "double precision"};
     auto recent = [](const Side& side) { return side.conn && side.conn->server().major >= 14; };
     if (m_.from_engine != ir::Engine::kPostgres || m_.to_engine != ir::Engine::kPostgres || !recent(ctx_.source) ||
-        !recent(ctx_.destination) || p.columns.empty()) {
-      return;
+        !recent(ctx_.destination) || p.columns.empty() || p.src_client || p.dst_client) {
+      return;  // a side hashed by Ferry hashes the row's text
     }
     const Table* dst_table = ctx_.destination.catalog.FindTable(t.dst_schema, t.dst_table);
     std::vector<std::string> src, dst;
@@ -941,13 +942,11 @@ std::string KeyText(const std::vector<std::pair<std::string, Text>>& key) {
 
 }  // namespace
 
-std::string VerifyEncodingProblem(const Connection& postgres, const Connection& other) {
+bool VerifyReencodes(const Connection& postgres, const Connection& other) {
+  if (postgres.engine() != ir::Engine::kPostgres) return false;
   const std::string& enc = postgres.server().encoding;
-  if (enc.empty() || enc == "UTF8") return "";
-  if (other.engine() == ir::Engine::kPostgres && other.server().encoding == enc) return "";
-  return fmt::format("its database is encoded in {}, and checksum and rows hash text as the database's bytes: "
-                     "non-ASCII text may compare as different from the other side's {}",
-                     enc, other.engine() == ir::Engine::kPostgres ? other.server().encoding : std::string("UTF-8"));
+  if (enc.empty() || enc == "UTF8") return false;
+  return other.engine() != ir::Engine::kPostgres || other.server().encoding != enc;
 }
 
 int VerifyPgMajor(const Connection& postgres) {

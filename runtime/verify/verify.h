@@ -77,12 +77,13 @@ struct VerifyReport {
 constexpr int kVerifyMinPgMajor = 13;
 int VerifyPgMajor(const Connection& postgres);
 
-// Why `checksum` and `rows` cannot compare text in this PostgreSQL database, "" when they can
-// (`count` can in any). They hash text as the database's bytes, in SQL: in a database not encoded
-// in UTF8, non-ASCII text is other bytes than MySQL's UTF-8 (which Ferry hashes), or than another
-// PostgreSQL database's in another encoding, and would show as different. `other` is the other
-// side's connection.
-std::string VerifyEncodingProblem(const Connection& postgres, const Connection& other);
+// Whether `checksum` and `rows` must hash this PostgreSQL side's text as UTF-8 outside its
+// database: it is not encoded in UTF8, and the other side (`other`) is MySQL (whose text is
+// UTF-8) or a PostgreSQL database in another encoding. In SQL PostgreSQL hashes text as the
+// database's bytes, so equal non-ASCII text would compare as different; such a side's values
+// are read instead (libpq converts them to UTF-8) and hashed by Ferry, and its keys hashed in
+// SQL after convert_to(…, 'UTF8').
+bool VerifyReencodes(const Connection& postgres, const Connection& other);
 
 // Runs the comparison. kCancelled when stopped by request (resumable); other errors are
 // runtime failures naming the table and chunk.

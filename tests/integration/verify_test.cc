@@ -344,11 +344,11 @@ TEST(Verify, AnOlderPostgresIsRefusedClearlyAndCountStillWorks) {
   EXPECT_EQ(counted.exit, 0) << counted.out << counted.err;
 }
 
-// Checksum and rows hash text, keys too, as a PostgreSQL database's bytes. One in LATIN1 is
-// refused beside MySQL's UTF-8, naming the side (count still works): compared, its 1,200
-// non-ASCII keys showed as 1,984 false differences. Two PostgreSQL databases in LATIN1 are
-// compared: an equal copy is equal, and one changed non-ASCII letter is found by its key.
-TEST(Verify, TextIsComparedOnlyInOneEncoding) {
+// A PostgreSQL database not encoded in UTF8 beside MySQL, or beside a PostgreSQL database in
+// another encoding: its text is hashed as UTF-8 (read by Ferry, keys through convert_to), so
+// equal non-ASCII text compares equal and a changed letter is found. Between two LATIN1
+// databases both hash in SQL, as they are.
+TEST(Verify, TextIsComparedAsUtf8WhateverTheEncoding) {
   Server src = Mariadb(), dst = Postgres();
   auto c = Admin(src);
   ASSERT_NE(c, nullptr);
@@ -361,16 +361,30 @@ TEST(Verify, TextIsComparedOnlyInOneEncoding) {
   std::string plan = OneSchemaPlan("latin", src, "", dst, "it_ve_dst", "it_ve_src");
   auto r = RunFerry({"apply", plan});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
-  for (const char* mode : {"checksum", "rows"}) {
-    auto refused = RunFerry({"verify", plan, "--mode", mode});
-    EXPECT_EQ(refused.exit, 3) << refused.out << refused.err;
-    EXPECT_NE(refused.err.find(fmt::format("verify --mode {} cannot compare the destination (dst): its database is "
-                                           "encoded in LATIN1", mode)),
-              std::string::npos)
-        << refused.err;
-    EXPECT_NE(refused.err.find("--mode count works with any encoding"), std::string::npos) << refused.err;
+  auto ld = Admin(dst, "it_ve_dst");
+  ASSERT_NE(ld, nullptr);
+  for (const char* mode : {"checksum", "rows", "count"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(plan, 0, {"--mode", mode});
+    EXPECT_EQ(report["equal"], true) << report.dump(2);
+    EXPECT_EQ((*Table(report, ".k"))["source_rows"], 1200);
   }
-  EXPECT_EQ(Verify(plan, 0, {"--mode", "count"})["equal"], true);
+  // A changed letter in a value, and a key that lost its umlaut: each found with its key.
+  Exec(*ld, {"UPDATE it_ve_src.w SET s = 'Äpfel' || chr(233) WHERE id = 1",
+             "UPDATE it_ve_src.k SET name = 'A17' WHERE name = 'Ä17'"});
+  for (const char* mode : {"checksum", "rows"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(plan, 1, {"--mode", mode});
+    const nlohmann::json& w = *Table(report, ".w");
+    ASSERT_EQ(w["listed"].size(), 1u) << w.dump(2);
+    EXPECT_EQ(w["listed"][0]["key"]["id"], "1");
+    EXPECT_EQ(w["listed"][0]["columns"][0]["destination"], "Äpfelé");
+    const nlohmann::json& k = *Table(report, ".k");
+    ASSERT_EQ(k["listed"].size(), 2u) << k.dump(2);
+    std::set<std::string> keys;
+    for (const auto& l : k["listed"]) keys.insert(l["key"]["name"].get<std::string>() + " " + l["kind"].get<std::string>());
+    EXPECT_EQ(keys, (std::set<std::string>{"A17 extra", "Ä17 missing"})) << k.dump(2);
+  }
 
   FreshDatabase(Postgres(), "it_ve_psrc", "LATIN1");
   FreshDatabase(PostgresPlain(), "it_ve_pdst", "LATIN1");
@@ -383,16 +397,27 @@ TEST(Verify, TextIsComparedOnlyInOneEncoding) {
   std::string pg_plan = OneSchemaPlan("latin_pg", Postgres(), "it_ve_psrc", PostgresPlain(), "it_ve_pdst", "lat");
   r = RunFerry({"apply", pg_plan});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
-  // Into UTF8 instead: the source's LATIN1 bytes are not the destination's.
+  // Into UTF8 instead: the source's LATIN1 bytes are not the destination's, and yet equal.
   FreshDatabase(PostgresPlain(), "it_ve_pdst8");
   std::string to_utf8 = OneSchemaPlan("latin_to_utf8", Postgres(), "it_ve_psrc", PostgresPlain(), "it_ve_pdst8", "lat");
   r = RunFerry({"apply", to_utf8});
   ASSERT_EQ(r.exit, 0) << r.out << r.err;
-  auto mixed = RunFerry({"verify", to_utf8, "--mode", "checksum"});
-  EXPECT_EQ(mixed.exit, 3) << mixed.out << mixed.err;
-  EXPECT_NE(mixed.err.find("cannot compare the source (src): its database is encoded in LATIN1"), std::string::npos)
-      << mixed.err;
-  EXPECT_NE(mixed.err.find("from the other side's UTF8"), std::string::npos) << mixed.err;
+  auto d8 = Admin(PostgresPlain(), "it_ve_pdst8");
+  ASSERT_NE(d8, nullptr);
+  for (const char* mode : {"checksum", "rows"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(to_utf8, 0, {"--mode", mode});
+    EXPECT_EQ(report["equal"], true) << report.dump(2);
+    EXPECT_EQ((*Table(report, ".k"))["source_rows"], 1200);
+  }
+  Exec(*d8, {"UPDATE lat.k SET v = 0 WHERE name = 'Ä900'"});
+  for (const char* mode : {"checksum", "rows"}) {
+    SCOPED_TRACE(mode);
+    auto report = Verify(to_utf8, 1, {"--mode", mode});
+    const nlohmann::json& k = *Table(report, ".k");
+    ASSERT_EQ(k["listed"].size(), 1u) << k.dump(2);
+    EXPECT_EQ(k["listed"][0]["key"]["name"], "Ä900");
+  }
   for (const char* mode : {"checksum", "rows"}) {
     SCOPED_TRACE(mode);
     auto report = Verify(pg_plan, 0, {"--mode", mode});
