@@ -189,6 +189,7 @@ class Prechecker {
         ExistingTables();
         if (Schema()) {
           ObjectsInTheWay();
+          DestinationTypes();
           BinlogTrust();
         }
       }
@@ -760,6 +761,67 @@ class Prechecker {
     } else {
       Item("P137", title, R::kPass, "no destination object uses a name the schema stages create");
     }
+  }
+
+  // Into PostgreSQL, the type of every column the schema stage creates must exist in the
+  // destination database: PostGIS's geometry (where the type map puts MySQL's spatial types),
+  // an extension's type that a PostgreSQL source uses (citext, hstore), a type an override
+  // names. Without this check the CREATE TABLE fails in the schema stage, after precheck said
+  // yes. The types Ferry creates itself, and tables kept as they are, are left out.
+  void DestinationTypes() {
+    if (m_.to_engine != Engine::kPostgres) return;
+    std::set<std::string> created;
+    for (const auto& tm : ctx_.selection.types) created.insert(QuoteName(Engine::kPostgres, tm.dst_schema, tm.source->name));
+    std::map<std::string, std::vector<std::string>> columns_of;  // destination type -> its columns
+    for (const auto& t : ctx_.selection.tables) {
+      if (ctx_.destination.catalog.FindTable(t.dst_schema, t.dst_table) != nullptr) continue;
+      for (const auto& c : t.columns) {
+        std::string element = c.type;
+        while (element.size() > 2 && element.compare(element.size() - 2, 2, "[]") == 0) element.resize(element.size() - 2);
+        if (created.count(element) == 0) columns_of[c.type].push_back(t.dst_schema + "." + t.dst_table + "." + c.name);
+      }
+    }
+    Connection& c = *ctx_.destination.conn;
+    std::vector<std::string> missing, hints;
+    for (const auto& [type, cols] : columns_of) {
+      // to_regtype gives NULL for a type that does not exist; before PostgreSQL 16 it raises
+      // an error for a name that does not parse, which is as much a missing type.
+      auto r = c.Query("SELECT to_regtype(" + QuoteLiteral(Engine::kPostgres, type) + ") IS NOT NULL");
+      if (r.ok() && !r->rows.empty() && r->rows[0][0] == "t") continue;
+      if (!r.ok() && r.status().code() == Code::kUnavailable) return;  // the connection item says it
+      std::string shown = cols.size() <= 3 ? Join(cols) : Join({cols[0], cols[1], cols[2]}) + fmt::format(" and {} more", cols.size() - 3);
+      missing.push_back(fmt::format("{} (column{} {})", type, cols.size() == 1 ? "" : "s", shown));
+      std::string name = type.substr(0, type.find_first_of("(["));
+      if (size_t dot = name.rfind('.'); dot != std::string::npos) name.erase(0, dot + 1);
+      name.erase(std::remove(name.begin(), name.end(), '"'), name.end());
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return std::tolower(ch); });
+      if (const char* ext = ExtensionOf(name)) {
+        std::string h = fmt::format("{} comes from the {} extension: CREATE EXTENSION {} in database {}", name, ext, ext,
+                                    ctx_.destination.endpoint->database);
+        if (std::find(hints.begin(), hints.end(), h) == hints.end()) hints.push_back(h);
+      }
+    }
+    std::string title = "destination: column types exist";
+    if (missing.empty()) {
+      Item("P138", title, R::kPass, "every column type the tables are created with exists in the destination");
+      return;
+    }
+    hints.push_back(
+        "or give the columns a type the destination has in the plan (column NAME { type = \"...\" }; "
+        "\"bytea\" keeps a spatial value's bytes as MySQL stores them: SRID, then WKB)");
+    Item("P138", title, R::kFailure, "the destination database has no type " + Join(missing, "; "), Join(hints, "; "));
+  }
+
+  // The extension that provides a well-known type that is not built into PostgreSQL.
+  static const char* ExtensionOf(const std::string& type) {
+    static const std::map<std::string, const char*> kKnown = {
+        {"geometry", "postgis"}, {"geography", "postgis"}, {"box2d", "postgis"}, {"box3d", "postgis"},
+        {"citext", "citext"},    {"hstore", "hstore"},     {"ltree", "ltree"},   {"lquery", "ltree"},
+        {"cube", "cube"},        {"seg", "seg"},           {"isbn", "isn"},      {"issn", "isn"},
+        {"ean13", "isn"},        {"vector", "vector"},
+    };
+    auto it = kKnown.find(type);
+    return it == kKnown.end() ? nullptr : it->second;
   }
 
   // A MySQL-family destination that writes a binary log refuses routines and triggers from a

@@ -332,6 +332,10 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
     p.date = sn == "date" || sn == "datetime" || sn == "timestamp";
     bool binary = sn == "binary" || sn == "varbinary" || sn == "tinyblob" || sn == "blob" || sn == "mediumblob" ||
                   sn == "longblob";
+    // A spatial value is bytes too (its SRID, then WKB); as such it goes to a bytea column.
+    bool spatial = sn == "geometry" || sn == "point" || sn == "linestring" || sn == "polygon" ||
+                   sn == "multipoint" || sn == "multilinestring" || sn == "multipolygon" ||
+                   sn == "geometrycollection" || sn == "geomcollection";
     if (sn == "float") {
       // MySQL prints a FLOAT with 6 significant digits (16777217 reads as 16777200); as a
       // DOUBLE it prints the float's exact value, which reads back to the same float.
@@ -349,7 +353,7 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
         p.kind = ValuePlan::Kind::kIntToBool;
       } else if (c.is_set || (sn == "set" && c.type.find("[]") != std::string::npos)) {
         p.kind = ValuePlan::Kind::kSetToArray;
-      } else if (binary && dn == "bytea") {
+      } else if ((binary || spatial) && dn == "bytea") {
         p.kind = ValuePlan::Kind::kBytesToBytea;
       }
       p.binary = MysqlToPgBinary(sn, dn, p.kind);

@@ -81,6 +81,13 @@ void Exec(runtime::Connection& c, const std::vector<std::string>& statements) {
   }
 }
 
+std::string One(runtime::Connection& c, const std::string& sql) {
+  auto r = c.Query(sql);
+  if (!r.ok()) return "(error) " + r.status().ToString();
+  if (r->rows.empty() || r->rows[0].empty()) return "(none)";
+  return r->rows[0][0].value_or("NULL");
+}
+
 void FreshDatabase(const Server& s, const std::string& name, const std::string& pg_encoding) {
   auto c = Admin(s);
   ASSERT_NE(c, nullptr);

@@ -39,6 +39,8 @@ runtime::ConnectOptions Options(const Server& s, const std::string& database = "
 std::unique_ptr<runtime::Connection> Admin(const Server& s, const std::string& database = "");
 // Runs statements one by one, failing the test on the first error.
 void Exec(runtime::Connection& c, const std::vector<std::string>& statements);
+// One value: the first column of the first row, "NULL", or "(error) …" / "(none)".
+std::string One(runtime::Connection& c, const std::string& sql);
 
 // A fresh, empty database named `name` (MariaDB: a schema; PostgreSQL: a database, in
 // `pg_encoding` with the C locale when one is given, UTF8 otherwise).

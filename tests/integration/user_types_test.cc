@@ -19,14 +19,6 @@ std::string Migration(const std::string& objects, const std::string& extra = "")
          "  }\n}\n";
 }
 
-// One value: the first column of the first row, or "(error)" / "(none)".
-std::string One(runtime::Connection& c, const std::string& sql) {
-  auto r = c.Query(sql);
-  if (!r.ok()) return "(error) " + r.status().ToString();
-  if (r->rows.empty() || r->rows[0].empty()) return "(none)";
-  return r->rows[0][0].value_or("NULL");
-}
-
 // The source: schema `app` with every kind of user-defined type, used by columns, by each
 // other (a domain over an enum, a composite of a domain and an enum array) and by defaults;
 // schema `other` holds a type that app.v uses.
