@@ -8,6 +8,8 @@
 #   WORKERS=4 ROWS=4500000 bench/full_load.sh
 #   PAIRS="m2m m2p" bench/full_load.sh  # some of the pairs only (m2m, p2p, m2p)
 #   KEEP_SERVERS=1 bench/full_load.sh   # leave the servers and the dataset up to profile against
+#   HUGE_PAGES=1 bench/full_load.sh     # PostgreSQL on huge pages, as production servers run (root)
+#   REPEAT=3 bench/full_load.sh         # the pairs 3 times over, interleaved; medians at the end
 #
 # Peers (installed from Debian's packages when missing): mydumper/myloader, pg_dump|pg_restore,
 # pgcopydb, pgloader, and a raw COPY TO | COPY FROM pipe.
@@ -15,21 +17,37 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${ROWS:-1000000}
 workers=${WORKERS:-2}
+repeat=${REPEAT:-1}
 pairs=" ${PAIRS:-m2m p2p m2p} "
 ferry=$PWD/build/ferry
 [ -x "$ferry" ] || scripts/setup
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
 missing=()
 for p in mydumper pgcopydb pgloader; do command -v "$p" >/dev/null || missing+=("$p"); done
 if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
   DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 export FERRY_SERVERS_DIR=${FERRY_SERVERS_DIR:-${TMPDIR:-/tmp}/ferry-bench-load-$(id -u)}
 export FERRY_MARIADB_PORT=${FERRY_MARIADB_PORT:-34306} FERRY_MARIADB2_PORT=${FERRY_MARIADB2_PORT:-34307}
 export FERRY_PG_PORT=${FERRY_PG_PORT:-34432} FERRY_PG2_PORT=${FERRY_PG2_PORT:-34433}
+# HUGE_PAGES=1 reserves 2 MB pages for the two PostgreSQL servers before they start (their
+# default huge_pages=try then takes them), as the PostgreSQL manual advises for production.
+# Without them every backend maps shared_buffers 4 KB at a time: a reader whose scan goes
+# through the whole buffer pool (an index range, as Ferry's chunks read) pays a page fault per
+# 4 KB it touches, where a sequential scan (pg_dump) cycles through a 256 KB ring.
+old_huge=""
+if [ -n "${HUGE_PAGES:-}" ]; then
+  old_huge=$(cat /proc/sys/vm/nr_hugepages)
+  # 256 MB of shared_buffers and the rest of the shared memory, per server, in 2 MB pages.
+  $sudo sysctl -q -w vm.nr_hugepages=$((old_huge + 2 * 150))
+fi
+cleanup() {
+  [ -n "${KEEP_SERVERS:-}" ] || scripts/servers stop
+  [ -z "$old_huge" ] || [ -n "${KEEP_SERVERS:-}" ] || $sudo sysctl -q -w vm.nr_hugepages="$old_huge"
+}
+trap cleanup EXIT
 scripts/servers start >/dev/null
-[ -n "${KEEP_SERVERS:-}" ] || trap 'scripts/servers stop' EXIT
 eval "$(scripts/servers env)"
 pw=$(cat "$FERRY_TEST_PASSWORD_FILE")
 export MYSQL_PWD=$pw PGPASSWORD=$pw
@@ -109,7 +127,8 @@ settle() {
   done
 }
 
-declare -A secs rss
+declare -A secs rss runs
+labels=() compared=()
 measure() {  # measure LABEL command…
   local label=$1
   shift
@@ -120,12 +139,18 @@ measure() {  # measure LABEL command…
     echo "  ($label failed: $(tail -2 "$work/out" | tr '\n' ' '))"
     s=0 k=0
   fi
+  [ -n "${runs[$label]:-}" ] || labels+=("$label")
   secs[$label]=$s
   rss[$label]=$k
+  runs[$label]+=" $s"
   awk -v l="$label" -v s="$s" -v k="$k" -v r="$rows" -v m="$mb" \
     'BEGIN { printf "%-44s %8.2f s %11.0f rows/s %8.1f MB/s %8.1f MB RSS\n", l, s, (s > 0 ? r / s : 0), (s > 0 ? m / s : 0), k / 1024 }'
 }
-ratio() { awk -v a="${secs[$1]}" -v b="${secs[$2]}" -v n1="$1" -v n2="$2" 'BEGIN { if (a > 0 && b > 0) printf "  %s is %.2fx the speed of %s\n", n1, b / a, n2 }'; }
+ratio() {
+  [[ " ${compared[*]} " == *" $1|$2 "* ]] || compared+=("$1|$2")
+  awk -v a="${secs[$1]}" -v b="${secs[$2]}" -v n1="$1" -v n2="$2" 'BEGIN { if (a > 0 && b > 0) printf "  %s is %.2fx the speed of %s\n", n1, b / a, n2 }'
+}
+median() { tr ' ' '\n' <<<"$1" | grep -v '^0*$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print 0 }'; }
 
 # Verify over the data the load just wrote: checksum and count, beside the load's time.
 verify_figures() {  # verify_figures LABEL PAIR
@@ -134,7 +159,12 @@ verify_figures() {  # verify_figures LABEL PAIR
   ratio "ferry verify --mode checksum ($2)" "ferry ($1)"
 }
 
-echo "dataset: $rows rows in 4 tables, ~$mb MB of MariaDB data; workers/threads = $workers; $(nproc) cores"
+huge=$(awk '/^HugePages_(Total|Free|Rsvd)/ { v[$1] = $2 } /^Hugepagesize/ { kb = $2 }
+  END { printf "%d", (v["HugePages_Total:"] - v["HugePages_Free:"] + v["HugePages_Rsvd:"]) * kb / 1024 }' /proc/meminfo)
+echo "dataset: $rows rows in 4 tables, ~$mb MB of MariaDB data; workers/threads = $workers; $(nproc) cores; huge pages in use: $huge MB"
+
+for run in $(seq 1 "$repeat"); do
+[ "$repeat" = 1 ] || printf "\n== run %d of %d\n" "$run" "$repeat"
 if [[ $pairs == *" m2m "* ]]; then
 echo
 echo "MariaDB -> MariaDB"
@@ -202,5 +232,19 @@ LOAD DATABASE FROM mysql://ferry:$pw@127.0.0.1:$FERRY_MARIADB_PORT/bench
 LOAD
 measure "pgloader" pgloader --dynamic-space-size 4096 "$work/pgloader.load"
 ratio "ferry (MariaDB -> PostgreSQL)" "pgloader"
+fi
+done
+if [ "$repeat" != 1 ]; then
+  printf "\nMedians of %d runs (failed runs left out), with the fastest and the slowest\n" "$repeat"
+  for l in "${labels[@]}"; do
+    read -r lo hi < <(tr ' ' '\n' <<<"${runs[$l]}" | grep -v '^0*$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo + 0, hi + 0 }')
+    awk -v l="$l" -v s="$(median "${runs[$l]}")" -v lo="${lo:-0}" -v hi="${hi:-0}" -v r="$rows" -v m="$mb" \
+      'BEGIN { printf "%-44s %8.2f s %11.0f rows/s %8.1f MB/s   (%.2f-%.2f s)\n", l, s, (s > 0 ? r / s : 0), (s > 0 ? m / s : 0), lo, hi }'
+  done
+  for c in "${compared[@]}"; do
+    secs[${c%%|*}]=$(median "${runs[${c%%|*}]}")
+    secs[${c#*|}]=$(median "${runs[${c#*|}]}")
+    ratio "${c%%|*}" "${c#*|}"
+  done
 fi
 if [ -n "${KEEP_SERVERS:-}" ]; then echo "plans and dumps kept in $work; servers: eval \"\$(scripts/servers env)\" with FERRY_SERVERS_DIR=$FERRY_SERVERS_DIR"; else rm -rf "$work"; fi
