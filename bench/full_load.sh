@@ -150,7 +150,7 @@ ratio() {
   [[ " ${compared[*]} " == *" $1|$2 "* ]] || compared+=("$1|$2")
   awk -v a="${secs[$1]}" -v b="${secs[$2]}" -v n1="$1" -v n2="$2" 'BEGIN { if (a > 0 && b > 0) printf "  %s is %.2fx the speed of %s\n", n1, b / a, n2 }'
 }
-median() { tr ' ' '\n' <<<"$1" | grep -v '^0*$' | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print 0 }'; }
+median() { tr ' ' '\n' <<<"$1" | { grep -v '^0*$' || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print 0 }'; }
 
 # Verify over the data the load just wrote: checksum and count, beside the load's time.
 verify_figures() {  # verify_figures LABEL PAIR
@@ -237,7 +237,7 @@ done
 if [ "$repeat" != 1 ]; then
   printf "\nMedians of %d runs (failed runs left out), with the fastest and the slowest\n" "$repeat"
   for l in "${labels[@]}"; do
-    read -r lo hi < <(tr ' ' '\n' <<<"${runs[$l]}" | grep -v '^0*$' | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo + 0, hi + 0 }')
+    read -r lo hi < <(tr ' ' '\n' <<<"${runs[$l]}" | { grep -v '^0*$' || true; } | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo + 0, hi + 0 }')
     awk -v l="$l" -v s="$(median "${runs[$l]}")" -v lo="${lo:-0}" -v hi="${hi:-0}" -v r="$rows" -v m="$mb" \
       'BEGIN { printf "%-44s %8.2f s %11.0f rows/s %8.1f MB/s   (%.2f-%.2f s)\n", l, s, (s > 0 ? r / s : 0), (s > 0 ? m / s : 0), lo, hi }'
   done
