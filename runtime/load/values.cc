@@ -320,6 +320,14 @@ bool ZeroDate(std::string_view v) {
   return v.substr(0, 4) == "0000" || v.substr(5, 2) == "00" || v.substr(8, 2) == "00";
 }
 
+bool IsMysqlSpatial(std::string_view n) {
+  for (std::string_view s : {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
+                             "multipolygon", "geometrycollection", "geomcollection"}) {
+    if (n == s) return true;
+  }
+  return false;
+}
+
 ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::ZeroDates zero_dates) {
   ValuePlan p;
   p.zero_dates = zero_dates;
@@ -332,10 +340,6 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
     p.date = sn == "date" || sn == "datetime" || sn == "timestamp";
     bool binary = sn == "binary" || sn == "varbinary" || sn == "tinyblob" || sn == "blob" || sn == "mediumblob" ||
                   sn == "longblob";
-    // A spatial value is bytes too (its SRID, then WKB); as such it goes to a bytea column.
-    bool spatial = sn == "geometry" || sn == "point" || sn == "linestring" || sn == "polygon" ||
-                   sn == "multipoint" || sn == "multilinestring" || sn == "multipolygon" ||
-                   sn == "geometrycollection" || sn == "geomcollection";
     if (sn == "float") {
       // MySQL prints a FLOAT with 6 significant digits (16777217 reads as 16777200); as a
       // DOUBLE it prints the float's exact value, which reads back to the same float.
@@ -353,7 +357,7 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& c, ir::
         p.kind = ValuePlan::Kind::kIntToBool;
       } else if (c.is_set || (sn == "set" && c.type.find("[]") != std::string::npos)) {
         p.kind = ValuePlan::Kind::kSetToArray;
-      } else if ((binary || spatial) && dn == "bytea") {
+      } else if ((binary || IsMysqlSpatial(sn)) && dn == "bytea") {
         p.kind = ValuePlan::Kind::kBytesToBytea;
       }
       p.binary = MysqlToPgBinary(sn, dn, p.kind);

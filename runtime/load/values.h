@@ -64,6 +64,10 @@ ValuePlan PlanValue(ir::Engine from, ir::Engine to, const ColumnMapping& column,
 // (2024-00-10, 2024-05-00), which zero_dates governs.
 bool ZeroDate(std::string_view value);
 
+// A MySQL spatial type (geometry, point, …, geomcollection): its values are bytes, an SRID and
+// then WKB, loaded into bytea as they are and compared as binary.
+bool IsMysqlSpatial(std::string_view type_name);
+
 // Appends one value in the form given. Fails, saying why, for a value the destination cannot
 // hold (a NUL byte in PostgreSQL text, a zero date under zero_dates = error, 2 in a column
 // mapped to boolean …).

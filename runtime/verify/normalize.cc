@@ -64,8 +64,7 @@ Type Classify(ir::Engine e, const std::string& text, bool json_alias) {
     else if (n == "set") t.kind = Kind::kSet;
     else if (Is(n, {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})) t.kind = Kind::kBinary;
     else if (n == "json") t.kind = Kind::kJson;
-    else if (Is(n, {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
-                    "geometrycollection"})) t.kind = Kind::kBinary;
+    else if (IsMysqlSpatial(n)) t.kind = Kind::kBinary;
     return t;
   }
   if (Is(n, {"smallint", "integer", "int", "bigint", "int2", "int4", "int8", "smallserial", "serial", "bigserial"})) {
