@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 #include "compiler/type_pattern.h"
@@ -148,36 +149,124 @@ std::string FloatText(ir::Engine e, const std::string& x) {
       x, SciText(e, fmt::format("{}::text", x)));
 }
 
-// FloatText's text made by Ferry from a double: "0" for zero; in [1e-13, 1e34) the shortest
-// round-trip digits as a plain decimal without trailing zeros (what PostgreSQL's
-// trim_scale(x::text::numeric) gives); else those digits, 'e', and the exponent of 0.digits
-// (SciText).
-std::string FloatCanonical(double d) {
-  if (d == 0) return "0";
-  char buf[40];
-  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);  // shortest: "d.ddde-05"
-  std::string_view sci(buf, static_cast<size_t>(r.ptr - buf));
-  bool neg = sci[0] == '-';
-  if (neg) sci.remove_prefix(1);
+// A decimal d × 10^q.
+struct DecimalValue {
+  uint64_t d = 0;
+  int q = 0;
+};
+
+DecimalValue Stripped(DecimalValue v) {
+  while (v.d != 0 && v.d % 10 == 0) v.d /= 10, ++v.q;
+  return v;
+}
+
+// to_chars' scientific text ("d.ddde-05") as a decimal, with all its digits.
+DecimalValue FromScientific(std::string_view sci) {
+  DecimalValue v;
   size_t e = sci.find('e');
-  std::string digits;
+  int digits = 0;
   for (char ch : sci.substr(0, e)) {
-    if (ch != '.') digits.push_back(ch);
+    if (ch >= '0' && ch <= '9') v.d = v.d * 10 + static_cast<uint64_t>(ch - '0'), ++digits;
   }
-  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
-  int exp10 = 0;
   std::string_view x = sci.substr(e + 1);
   if (!x.empty() && x[0] == '+') x.remove_prefix(1);
-  std::from_chars(x.data(), x.data() + x.size(), exp10);
-  const long point = exp10 + 1;  // digits before the decimal point: the value is 0.digits x 10^point
-  std::string out = neg ? "-" : "";
-  double a = std::fabs(d);
-  if (a < 1e-13 || a >= 1e34) return out + digits + "e" + std::to_string(point);
-  const long n = static_cast<long>(digits.size());
+  std::from_chars(x.data(), x.data() + x.size(), v.q);
+  v.q -= digits - 1;
+  return v;
+}
+
+// Whether d × 10^q is exactly m × 2^f, m odd.
+bool IsBinary(DecimalValue v, uint64_t m, int f) {
+  if (v.d == 0) return false;
+  uint64_t odd = v.d;
+  int twos = 0;
+  while ((odd & 1) == 0) odd >>= 1, ++twos;
+  // d × 10^q = odd × 5^q × 2^(twos + q): equal when odd × 5^q is m (q >= 0), or odd is
+  // m × 5^-q (q < 0), and the powers of two are the same.
+  if (twos + v.q != f) return false;
+  // Both below 2^57 (m has 55 bits at most, d 17 digits): small × 5 cannot overflow.
+  uint64_t small = v.q >= 0 ? odd : m, large = v.q >= 0 ? m : odd;
+  for (int i = 0; i < std::abs(v.q); ++i) {
+    small *= 5;
+    if (small > large) return false;
+  }
+  return small == large;
+}
+
+// Whether v reads back as x (positive, finite) and is not exactly halfway between x and a
+// neighbour: strictly inside the interval of decimals that round to x.
+bool StrictlyRoundsTo(DecimalValue v, double x) {
+  char text[48];
+  auto end = std::to_chars(text, text + 24, v.d).ptr;
+  *end++ = 'e';
+  end = std::to_chars(end, text + sizeof text, v.q).ptr;
+  double back = 0;
+  std::from_chars(text, end, back);
+  if (back != x) return false;
+  uint64_t bits = 0;
+  std::memcpy(&bits, &x, sizeof bits);
+  const uint64_t frac = bits & ((uint64_t{1} << 52) - 1);
+  const int biased = static_cast<int>(bits >> 52);
+  const uint64_t m = biased == 0 ? frac : frac | uint64_t{1} << 52;  // x = m × 2^e
+  const int e = biased == 0 ? -1074 : biased - 1075;
+  if (IsBinary(v, 2 * m + 1, e - 1)) return false;  // halfway up
+  // Halfway down: nearer below a power of two, whose neighbour below is half as far.
+  return frac == 0 && biased > 1 ? !IsBinary(v, 4 * m - 1, e - 2) : !IsBinary(v, 2 * m - 1, e - 1);
+}
+
+// The digits PostgreSQL prints for a positive finite double. Its Ryu (built without
+// STRICTLY_SHORTEST) takes the shortest decimal strictly inside the interval that rounds to
+// the double, the nearest of that length; std::to_chars also takes one exactly halfway to a
+// neighbour, which reads back as the double by ties-to-even. They differ there only: to_chars
+// gives 6.259822403058642e16 for the double PostgreSQL prints as 6.2598224030586416e+16.
+DecimalValue PgShortest(double x) {
+  char buf[40];
+  auto r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific);
+  DecimalValue v = Stripped(FromScientific(std::string_view(buf, static_cast<size_t>(r.ptr - buf))));
+  if (StrictlyRoundsTo(v, x)) return v;
+  int length = 1;
+  for (uint64_t d = v.d; d >= 10; d /= 10) ++length;
+  for (int p = length; p <= 17; ++p) {
+    // The nearest decimal of p digits; where it lies on the lower edge, the one a unit above
+    // (inside when the interval is wider above x, as below a power of two). A nearest on the
+    // upper edge leaves no decimal of p digits inside.
+    r = std::to_chars(buf, buf + sizeof buf, x, std::chars_format::scientific, p - 1);
+    DecimalValue nearest = FromScientific(std::string_view(buf, static_cast<size_t>(r.ptr - buf)));
+    if (StrictlyRoundsTo(Stripped(nearest), x)) return Stripped(nearest);
+    DecimalValue above = Stripped(DecimalValue{nearest.d + 1, nearest.q});
+    if (StrictlyRoundsTo(above, x)) return above;
+  }
+  return v;  // 17 digits always read back as the double: not reached
+}
+
+// A double as PostgreSQL 12 and later print it with extra_float_digits > 0, as every Ferry
+// session sets (float8out: PgShortest's digits, plain from 1e-4 to below 1e15, else
+// "d.ddde+XX"), but zero, and -0, as "0". MySQL's double finished by Ferry beside
+// PostgreSQL's own text of it (PgFloat), which costs PostgreSQL a fraction of FloatText.
+std::string PgFloat8Text(double x) {
+  if (x == 0) return "0";
+  if (!std::isfinite(x)) return std::isnan(x) ? "NaN" : x > 0 ? "Infinity" : "-Infinity";
+  DecimalValue v = PgShortest(std::fabs(x));
+  std::string digits = std::to_string(v.d);
+  const int n = static_cast<int>(digits.size());
+  const int exp10 = v.q + n - 1;  // of the first digit
+  std::string out = x < 0 ? "-" : "";
+  if (exp10 < -4 || exp10 >= 15) {
+    out += digits[0];
+    if (n > 1) out += "." + digits.substr(1);
+    out += exp10 < 0 ? "e-" : "e+";
+    int a = std::abs(exp10);
+    if (a < 10) out += '0';
+    return out + std::to_string(a);
+  }
+  const int point = exp10 + 1;  // digits before the decimal point
   if (point <= 0) return out + "0." + std::string(static_cast<size_t>(-point), '0') + digits;
   if (point >= n) return out + digits + std::string(static_cast<size_t>(point - n), '0');
   return out + digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
 }
+
+// PostgreSQL's side of PgFloat8Text (`x` of type double).
+std::string PgFloat(const std::string& x) { return fmt::format("CASE WHEN {0} = 0 THEN '0' ELSE {0}::text END", x); }
 
 // ---- one side --------------------------------------------------------------------------------
 
@@ -291,11 +380,14 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
       else e = Plain(*s);
     }
   } else if (any(Kind::kFloat) && both({Kind::kFloat, Kind::kDecimal, Kind::kInteger})) {
+    // Between engines, what each side reads is PostgreSQL's text of the double (MySQL's
+    // finished by Ferry); in SQL on both sides (a key), FloatText.
     for (Side* s : {&src, &dst}) {
-      bool finish = !same_engine && ir::IsMysqlFamily(s->engine);
-      (s == &src ? out.src_finish : out.dst_finish) = finish ? Finish::kFloat : Finish::kNone;
-      (s == &src ? out.src : out.dst) = finish ? Double(*s) : FloatText(s->engine, Double(*s));
-      if (finish) (s == &src ? out.src_sql : out.dst_sql) = FloatText(s->engine, Double(*s));
+      bool my = ir::IsMysqlFamily(s->engine);
+      (s == &src ? out.src_finish : out.dst_finish) = !same_engine && my ? Finish::kFloat : Finish::kNone;
+      (s == &src ? out.src : out.dst) =
+          same_engine ? FloatText(s->engine, Double(*s)) : my ? Double(*s) : PgFloat(Double(*s));
+      if (!same_engine) (s == &src ? out.src_sql : out.dst_sql) = FloatText(s->engine, Double(*s));
     }
   } else if (both({Kind::kDecimal, Kind::kInteger})) {
     int sa = a == Kind::kInteger ? 0 : src.type.scale, sb = b == Kind::kInteger ? 0 : dst.type.scale;
@@ -370,9 +462,9 @@ std::optional<CompareColumn> InSql(const CompareColumn& c) {
   CompareColumn out = c;
   for (bool source : {true, false}) {
     Finish& f = source ? out.src_finish : out.dst_finish;
-    if (f == Finish::kNone) continue;
     std::string& sql = source ? out.src_sql : out.dst_sql;
-    if (sql.empty()) return std::nullopt;
+    if (sql.empty() && f != Finish::kNone) return std::nullopt;
+    if (sql.empty()) continue;
     (source ? out.src : out.dst) = sql;
     f = Finish::kNone;
   }
@@ -390,7 +482,7 @@ std::optional<std::string_view> FinishValue(Finish f, std::string_view v, std::s
       double d = 0;
       auto r = std::from_chars(v.data(), v.data() + v.size(), d);
       if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return v;  // not a number: compared as it is
-      *buf = FloatCanonical(d);
+      *buf = PgFloat8Text(d);
       return std::string_view(*buf);
     }
     case Finish::kDateTimeZeroNull:
@@ -404,19 +496,6 @@ std::optional<std::string_view> FinishValue(Finish f, std::string_view v, std::s
       return v;
   }
   return v;
-}
-
-void AppendRowPart(std::optional<std::string_view> v, bool fixed, std::string* out) {
-  if (!v) {
-    out->push_back('N');
-    return;
-  }
-  if (!fixed) {
-    char digits[24];
-    auto end = std::to_chars(digits, digits + sizeof digits, v->size()).ptr;
-    out->append(digits, end).push_back(':');
-  }
-  out->append(*v);
 }
 
 std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, bool source, bool utf8) {

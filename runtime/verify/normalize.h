@@ -4,15 +4,16 @@
 //
 // The canonical forms follow the type map the load used (values.h): integers and booleans
 // from tinyint(1) as decimal integers; decimals without trailing zeros when the two scales
-// differ; floats as their shortest round-trip digits (the value, not an engine's print form;
-// -0 is 0); timestamps in UTC as PostgreSQL prints them (no trailing zeros in the fraction,
+// differ; floats as their shortest round-trip digits (-0 is 0), as PostgreSQL prints them where
+// Ferry finishes MySQL's, else in a form both engines' SQL can make (FloatText); timestamps in UTC as PostgreSQL prints them (no trailing zeros in the fraction,
 // whatever the precisions); CHAR values without their trailing pad; SET members as "a,b";
 // binary as hex; JSON across engines by Ferry after reading (JsonbText), since no SQL of
 // MySQL orders keys as jsonb does. Where the two sides have the same engine and type, a
 // column is read as it is.
 //
 // A row's canonical text (RowText) joins its columns so that no two different rows give the
-// same text: NULL is `N`, and a value that could hold the separator carries its length.
+// same text: NULL is `N`, and a value that could hold the separator carries its length. A row
+// that Ferry hashes is hashed column by column instead (row_hash.h).
 #pragma once
 
 #include <string>
@@ -31,7 +32,7 @@ namespace ferry::runtime {
 enum class Finish {
   kNone,
   kJsonb,              // JSON text -> as PostgreSQL prints jsonb (JsonbText)
-  kFloat,              // a double's text -> the float's canonical text, as FloatText's SQL gives it
+  kFloat,              // a double's text -> as PostgreSQL prints the double (PgFloat8Text), 0 for -0
   kDateTime,           // MySQL's date or datetime text -> without the fraction's trailing zeros
   kDateTimeZeroNull,   // the same, and a zero date (zero year, month or day) -> NULL
 };
@@ -40,8 +41,9 @@ struct CompareColumn {
   std::string name;      // the source column, as reports name it
   std::string src, dst;  // each side's SQL for the canonical text (NULL stays NULL), Finish aside
   Finish src_finish = Finish::kNone, dst_finish = Finish::kNone;
-  // A finished side's canonical text made in SQL after all, where SQL can (not JSON): what a
-  // key's hash is computed from in both databases.
+  // The canonical text made in SQL on both sides, where it is not src and dst: a finished
+  // side's (not JSON, which SQL cannot make canonical) and the other side's text to match it.
+  // What a key's hash is computed from in both databases.
   std::string src_sql, dst_sql;
   bool fixed = false;    // the canonical text is a number, date or hex: never holds '|'
 };
@@ -56,11 +58,10 @@ std::optional<CompareColumn> InSql(const CompareColumn& column);
 CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& column, ir::ZeroDates zero_dates);
 
 // One column's part of the row text (SQL, engine e): `N` for NULL, else the canonical text,
-// prefixed by its length unless fixed. AppendRowPart is the same done by Ferry.
+// prefixed by its length unless fixed.
 // `utf8`: lengths counted in UTF-8 bytes, for a PostgreSQL text that is hashed after
 // convert_to(…, 'UTF8') in a database in another encoding.
 std::string RowPart(ir::Engine e, const CompareColumn& column, bool source, bool utf8 = false);
-void AppendRowPart(std::optional<std::string_view> text, bool fixed, std::string* out);
 
 // The SQL (engine e) of a row's canonical text: its columns' parts joined by '|'. Only for a
 // side without columns Ferry finishes.

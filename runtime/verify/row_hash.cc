@@ -1,5 +1,7 @@
 #include "runtime/verify/row_hash.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 namespace ferry::runtime {
@@ -65,6 +67,24 @@ std::string RowHashSql(ir::Engine e, const std::string& row_text) {
   if (ir::IsMysqlFamily(e)) return fmt::format("CAST(CONV(LEFT(SHA2({}, 256), 16), 16, 10) AS UNSIGNED)", row_text);
   // "C": a nondeterministic collation would hash a canonical form of the text, not its bytes.
   return fmt::format("hashtextextended({} COLLATE \"C\", 0)", row_text);
+}
+
+uint64_t ColumnsHash::Take() {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, static_cast<int64_t>(xor_)).ptr;  // as bigint prints
+  position_ = 0;
+  xor_ = 0;
+  return PgHashTextExtended(std::string_view(digits, static_cast<size_t>(end - digits)));
+}
+
+std::string ColumnsHashSql(const std::vector<std::string>& texts) {
+  std::string x;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (i) x += " # ";
+    // "C": a nondeterministic collation would hash a canonical form of the text, not its bytes.
+    x += fmt::format("COALESCE(hashtextextended(({})::text COLLATE \"C\", {}), 0)", texts[i], i + 1);
+  }
+  return fmt::format("hashtextextended(({})::text, 0)", x);
 }
 
 }  // namespace ferry::runtime

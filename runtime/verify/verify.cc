@@ -93,8 +93,9 @@ struct TablePlan {
   bool src_client = false, dst_client = false;
   std::string src_from, dst_from;
   std::string src_row, dst_row;  // the row's canonical text (SQL)
-  // PostgreSQL to PostgreSQL (14 and later, both): the row's hash straight from its values
-  // (hash_record_extended), without printing them; empty otherwise.
+  // The row's hash in SQL where it is not that of src_row/dst_row: PostgreSQL to PostgreSQL (14
+  // and later, both), straight from its values (hash_record_extended), without printing them;
+  // a PostgreSQL side compared with one Ferry hashes, column by column (row_hash.h ColumnsHash).
   std::string src_hash, dst_hash;
   std::string src_key, dst_key;  // the key's canonical text (SQL), or the row's when keyless
   bool ranges = false;           // chunked by key ranges (else one chunk)
@@ -259,11 +260,22 @@ class Verifier {
     }
     p.src_client |= src_utf8;
     p.dst_client |= dst_utf8;
+    if (p.src_client != p.dst_client) {
+      // The other side is PostgreSQL in UTF8: a MySQL side is always read by Ferry beside
+      // PostgreSQL, and a PostgreSQL side only when its encoding is another one.
+      std::vector<std::string> texts;
+      for (const auto& c : p.columns) texts.push_back(p.src_client ? c.dst : c.src);
+      (p.src_client ? p.dst_hash : p.src_hash) = ColumnsHashSql(texts);
+    }
     RecordHashes(p, t);
     if (key == nullptr) {
       // Without a key, rows are grouped by their whole text in SQL, but for the columns only
-      // Ferry makes canonical (JSON from MySQL).
+      // Ferry makes canonical (JSON from MySQL) and doubles between engines: MySQL's SQL text
+      // of a double whose shortest decimal lies exactly halfway to its neighbour has other
+      // digits than PostgreSQL's (normalize.cc PgShortest). Rows of a group are then matched
+      // by all their values, as Ferry makes them canonical.
       for (const auto& c : p.columns) {
+        if (c.src_finish == Finish::kFloat || c.dst_finish == Finish::kFloat) continue;
         if (auto in_sql = InSql(c)) key_columns.push_back(*std::move(in_sql));
       }
     }
@@ -614,26 +626,25 @@ class Verifier {
             rows += part.rows;
           }
         } else {
-          // The row text the other side's database hashes, made here from each column's
-          // canonical value (finished first where Ferry finishes it), and hashed the same way.
+          // The row's hash the other side's database computes, made here from each column's
+          // canonical value (finished first where Ferry finishes it).
           std::vector<std::string> values;
           for (const auto& col : t.columns) values.push_back(source ? col.src : col.dst);
           auto cur = c.OpenCursor(fmt::format("SELECT {}, {} FROM {} WHERE {}", bucket, fmt::join(values, ", "), from, where), true);
           if (!cur.ok()) return cur.status();
-          std::string text, buf, last_bucket;
+          std::string buf, last_bucket;
+          ColumnsHash hash;
           Part* part_of = nullptr;
           while (true) {
             auto more = (*cur)->Next();
             if (!more.ok()) return more.status();
             if (!*more) break;
-            text.clear();
             for (size_t i = 0; i < t.columns.size(); ++i) {
               const CompareColumn& col = t.columns[i];
               auto v = (*cur)->Get(i + 1);
               Finish f = source ? col.src_finish : col.dst_finish;
               if (v && f != Finish::kNone) v = FinishValue(f, *v, &buf);
-              if (i) text.push_back('|');
-              AppendRowPart(v, col.fixed, &text);
+              hash.Add(v);
             }
             // Rows come in any order of their buckets: the last one is kept at hand.
             auto bk = (*cur)->Get(0);
@@ -644,7 +655,7 @@ class Verifier {
             }
             Part& part = *part_of;
             ++part.rows;
-            part.sum += PgHashTextExtended(text);
+            part.sum += hash.Take();
             ++rows;
           }
         }

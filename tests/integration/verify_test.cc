@@ -10,12 +10,17 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
+#include "runtime/verify/normalize.h"
 #include "runtime/verify/row_hash.h"
 #include "tests/integration/servers.h"
 
@@ -99,7 +104,14 @@ void CreateSource(const Server& s, const std::string& db) {
   sql.push_back("INSERT INTO " + sch +
                 ".floats VALUES (1, 1e300), (2, -1.7976931348623157e308), (3, 5e-324), (4, 2.2250738585072014e-308), "
                 "(5, 1e15), (6, 123456789012345680000), (7, 0.00001), (8, 1.5e-14), (9, -0.0001), (10, 1e34), "
-                "(11, 9.999999999999999e33), (12, 1e-13)");
+                "(11, 9.999999999999999e33), (12, 1e-13), (13, 62598224030586416), (14, -26950520650324128)");
+  // Without a key, doubles whose shortest decimal lies exactly halfway to the next double: the
+  // two engines' SQL prints other digits for them (6.259822403058642e16, 6.2598224030586416e+16).
+  std::string dbl = Pg(s) ? "double precision" : "double";
+  sql.push_back("CREATE TABLE " + sch + ".measures (name varchar(10), v " + dbl + ")");
+  sql.push_back("INSERT INTO " + sch +
+                ".measures VALUES ('x', 62598224030586416), ('x', 62598224030586416), ('y', -26950520650324128), "
+                "('y', 0.5), (NULL, NULL)");
   sql.push_back("INSERT INTO " + sch +
                 ".words VALUES ('apple', 1), ('Banana', 2), ('cherry', 3), ('Äpfel', 4), ('_under', 5), ('Zebra', 6), "
                 "('zeta', 7), ('a b', 8), ('a-b', 9), ('ß', 10), ('Ω', 11), ('0zero', 12)");
@@ -174,11 +186,14 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
     EXPECT_EQ((*Table(report, ".words"))["source_rows"], 12);
     EXPECT_EQ((*Table(report, ".floats"))["equal"], true) << Table(report, ".floats")->dump(2);
     EXPECT_EQ((*Table(report, ".stamps"))["equal"], true) << Table(report, ".stamps")->dump(2);
+    EXPECT_EQ((*Table(report, ".measures"))["equal"], true) << Table(report, ".measures")->dump(2);
+    EXPECT_EQ((*Table(report, ".measures"))["source_rows"], 5);
   }
 
   // Corrupt the destination.
   std::string goods = Pg(dst) ? "shop2.goods" : dst_db + ".goods";
   std::string tags = Pg(dst) ? "shop2.tags" : dst_db + ".tags";
+  std::string measures = Pg(dst) ? "shop2.measures" : dst_db + ".measures";
   auto c = Admin(dst, Pg(dst) ? dst_db : "");
   ASSERT_NE(c, nullptr);
   Exec(*c, {
@@ -202,6 +217,10 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
       // One of two equal rows of the table without a key.
       Pg(dst) ? "DELETE FROM " + tags + " WHERE ctid = (SELECT min(ctid) FROM " + tags + " WHERE name = 'a')"
               : "DELETE FROM " + tags + " WHERE name = 'a' LIMIT 1",
+      // Without a key, a double one step from the source's (…416 -> …424).
+      Pg(dst) ? "UPDATE " + measures + " SET v = 62598224030586424 WHERE ctid = (SELECT min(ctid) FROM " + measures +
+                    " WHERE name = 'x')"
+              : "UPDATE " + measures + " SET v = 62598224030586424 WHERE name = 'x' LIMIT 1",
   });
 
   for (const char* mode : {"checksum", "rows"}) {
@@ -243,6 +262,10 @@ TEST_P(VerifyPairs, EqualDataIsEqualAndEachCorruptionIsFoundByKey) {
     EXPECT_EQ(t["listed"][0]["row"]["name"], "a");
     EXPECT_EQ((*Table(report, ".words"))["equal"], true);
     EXPECT_EQ((*Table(report, ".floats"))["differences"], 1) << Table(report, ".floats")->dump(2);
+    const nlohmann::json& me = *Table(report, ".measures");
+    std::multiset<std::string> kinds;
+    for (const auto& d : me["listed"]) kinds.insert(d["kind"].get<std::string>());
+    EXPECT_EQ(kinds, (std::multiset<std::string>{"extra", "missing"})) << me.dump(2);
     const nlohmann::json& st = *Table(report, ".stamps");
     ASSERT_EQ(st["listed"].size(), 1u) << st.dump(2);
     EXPECT_EQ(st["listed"][0]["kind"], "differs") << st.dump(2);
@@ -459,6 +482,74 @@ TEST(Verify, FerryHashesTextAsPostgresDoes) {
   EXPECT_GT(multibyte, 1000u);  // the texts did reach past ASCII
 }
 
+// A row Ferry hashes (a MySQL side beside PostgreSQL) is hashed column by column as
+// ColumnsHashSql has PostgreSQL do it: NULLs, empty texts, multibyte and long values, one
+// column and several.
+TEST(Verify, FerryHashesRowsColumnByColumnAsPostgresDoes) {
+  auto c = Admin(Postgres());
+  ASSERT_NE(c, nullptr);
+  const std::string rows =
+      "(SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE left(repeat(md5(g::text) || 'Äß€🚢', 9), g % 90) END AS a, "
+      "CASE WHEN g % 7 = 0 THEN NULL WHEN g % 3 = 0 THEN '' ELSE g::text END AS b, "
+      "CASE WHEN g % 11 = 0 THEN NULL ELSE repeat('x', g % 30) END AS c FROM generate_series(0, 999) g) t";
+  auto q = c->Query(fmt::format("SELECT a, b, c, ({})::text, ({})::text FROM {} ORDER BY g",
+                                runtime::ColumnsHashSql({"a", "b", "c"}), runtime::ColumnsHashSql({"b"}), rows));
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  ASSERT_EQ(q->rows.size(), 1000u);
+  std::set<std::string> distinct;
+  for (const auto& r : q->rows) {
+    runtime::ColumnsHash h;
+    for (int i = 0; i < 3; ++i) h.Add(r[i] ? std::optional<std::string_view>(*r[i]) : std::nullopt);
+    ASSERT_EQ(std::to_string(static_cast<int64_t>(h.Take())), *r[3]) << r[0].value_or("NULL") << "|" << r[1].value_or("NULL");
+    h.Add(r[1] ? std::optional<std::string_view>(*r[1]) : std::nullopt);
+    ASSERT_EQ(std::to_string(static_cast<int64_t>(h.Take())), *r[4]) << r[1].value_or("NULL");
+    distinct.insert(*r[3]);
+  }
+  std::set<std::vector<std::optional<std::string>>> rows_seen;
+  for (const auto& r : q->rows) rows_seen.insert({r[0], r[1], r[2]});
+  EXPECT_EQ(distinct.size(), rows_seen.size());  // rows that differ hash differently
+  EXPECT_GT(rows_seen.size(), 900u);
+  // NULL and the empty text are different values.
+  auto n = c->Query(fmt::format("SELECT ({}) <> ({})", runtime::ColumnsHashSql({"NULL::text"}), runtime::ColumnsHashSql({"''"})));
+  ASSERT_TRUE(n.ok()) << n.status().message();
+  EXPECT_EQ(n->rows[0][0], "t");
+}
+
+// Ferry prints MySQL's doubles as PostgreSQL prints the same double (float8out's shortest
+// digits, plain or d.ddde+XX), which PostgreSQL's side of verify reads as it is: the server's
+// own text for doubles of every magnitude, subnormals and the edges where the form changes.
+TEST(Verify, FerryPrintsDoublesAsPostgresDoes) {
+  auto c = Admin(Postgres());
+  ASSERT_NE(c, nullptr);
+  auto q = c->Query(
+      "SELECT x::text FROM (SELECT (random() * 2 - 1) * 10::float8 ^ (g % 616 - 308) AS x FROM generate_series(0, 4999) g "
+      // Large doubles, where a decimal of 17 digits or fewer can lie exactly halfway between two.
+      "UNION ALL SELECT round(random() * 10::float8 ^ (15 + g % 8)) FROM generate_series(0, 19999) g "
+      "UNION ALL SELECT unnest(ARRAY[1e-4, 9.999999999999999e-5, 0.00010000000000000002, 1e15, 999999999999999, "
+      "999999999999999.9, 1e15 + 2, 9007199254740993, 123456789012345678, 1e100, 1.5e-100, 5e-324, "
+      "2.2250738585072014e-308, 1.7976931348623157e308, -1e22, 100, 0.1, 1/3.0, -2/3.0]::float8[])) t");
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  ASSERT_EQ(q->rows.size(), 25019u);
+  std::string buf;
+  size_t halfway = 0;  // where PostgreSQL's digits are not std::to_chars' shortest
+  for (const auto& r : q->rows) {
+    const std::string& pg = *r[0];
+    if (pg == "0" || pg == "-0") continue;  // 10^-308 underflows for some
+    double d = std::strtod(pg.c_str(), nullptr);  // PostgreSQL's shortest text reads back as the same double
+    // MySQL prints the double its own way (%.17g here); Ferry reads it and prints PostgreSQL's text.
+    std::string mysql = fmt::format("{:.17g}", d);
+    auto v = runtime::FinishValue(runtime::Finish::kFloat, mysql, &buf);
+    ASSERT_TRUE(v.has_value());
+    ASSERT_EQ(std::string(*v), pg) << mysql;
+    char shortest[32];
+    auto end = std::to_chars(shortest, shortest + sizeof shortest, std::fabs(d), std::chars_format::scientific).ptr;
+    std::string digits(shortest, static_cast<size_t>(std::find(shortest, end, 'e') - shortest));
+    digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+    halfway += pg.find(digits) == std::string::npos && pg.find(digits.substr(0, 1) + "." + digits.substr(1)) == std::string::npos;
+  }
+  EXPECT_GT(halfway, 0u);  // the test reached the doubles where the two differ
+}
+
 // MySQL's zero dates, which the type map's zero_dates = null made NULL in PostgreSQL, are
 // equal to those NULLs; a date written where the source has a zero date is a difference.
 TEST(Verify, ZeroDatesTheLoadMadeNullAreEqual) {
@@ -506,7 +597,7 @@ TEST(Verify, TheVerifyStageOfApplyAndCountWithAFilter) {
                           "      }\n      table \"*\"\n    }\n  }\n}\n");
   auto r = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=10"});
   EXPECT_EQ(r.exit, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("verify m (checksum, 5 tables): equal"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verify m (checksum, 6 tables): equal"), std::string::npos) << r.out;
   // Only the filtered rows count.
   auto report = Verify(plan, 0, {"--mode", "count"});
   EXPECT_EQ((*Table(report, ".items"))["source_rows"], 20);
