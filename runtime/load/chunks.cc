@@ -187,4 +187,29 @@ std::string ChunkPredicate(ir::Engine e, const Table& t, const ChunkRecord& c) {
   return p;
 }
 
+std::optional<std::string> PgChunkIndexSql(const Table& t, const std::vector<ChunkRecord>& chunks) {
+  const Index* key = t.ChunkKey();
+  if (key == nullptr || chunks.size() < 2 || !IntegerKey(t, *key) || !chunks.back().hi.empty()) return std::nullopt;
+  // Chunk i holds (hi of i - 1, hi of i]: a row's position is how many of the his + 1 it reaches.
+  std::vector<Wide> thresholds;
+  for (size_t i = 0; i + 1 < chunks.size(); ++i) {
+    if (i > 0 && chunks[i].lo != chunks[i - 1].hi) return std::nullopt;
+    nlohmann::json values = nlohmann::json::parse(chunks[i].hi, nullptr, false);
+    if (!values.is_array() || values.size() != 1 || !values[0].is_string()) return std::nullopt;
+    auto n = ParseInteger(Unhex(values[0].get<std::string>()));
+    if (!n) return std::nullopt;
+    thresholds.push_back(*n + 1);
+  }
+  // bigint where the column is one of PostgreSQL's integer types and the bounds fit it.
+  bool bigint = IntegerColumn(t.FindColumn(key->columns[0]));
+  std::vector<std::string> texts;
+  for (Wide b : thresholds) {
+    bigint &= b <= Wide(INT64_MAX) && b >= Wide(INT64_MIN);
+    texts.push_back(IntegerText(b));
+  }
+  const char* as = bigint ? "bigint" : "numeric";
+  return fmt::format("width_bucket({}::{}, ARRAY[{}]::{}[])", QuoteIdent(ir::Engine::kPostgres, key->columns[0]), as,
+                     fmt::join(texts, ", "), as);
+}
+
 }  // namespace ferry::runtime

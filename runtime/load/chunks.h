@@ -7,6 +7,7 @@
 // A table without such a key is one chunk (copied, and on resume copied again, as a whole).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +32,10 @@ bool IntegerLeadingKey(const Table& table);
 
 // The source predicate that selects a chunk's rows ("TRUE" for a whole-table chunk).
 std::string ChunkPredicate(ir::Engine engine, const Table& table, const ChunkRecord& chunk);
+
+// PostgreSQL's SQL for the position (0, 1, …) in `chunks` of the chunk a row of `table` is in,
+// by one binary search of the bounds (width_bucket), where every bound is one integer of the
+// key's leading column, an integer column; nullopt otherwise. `chunks` are a table's, in order.
+std::optional<std::string> PgChunkIndexSql(const Table& table, const std::vector<ChunkRecord>& chunks);
 
 }  // namespace ferry::runtime

@@ -36,6 +36,10 @@ constexpr int64_t kLeafRows = 20000;
 constexpr int kMaxDepth = 3;
 // Differences kept per chunk and listed per table; all are counted.
 constexpr size_t kListed = 1000;
+// A PostgreSQL table up to this size (the source's estimate) is read by one sequential scan
+// for all its chunks' counts and sums (TablePlan::dst_scan): a rerun of that scan is all a
+// verify killed halfway through such a table loses.
+constexpr int64_t kScanBytes = int64_t{1} << 30;
 
 std::string Sha256Hex(std::string_view data, size_t hex_digits) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -99,6 +103,21 @@ struct TablePlan {
   std::string src_hash, dst_hash;
   std::string src_key, dst_key;  // the key's canonical text (SQL), or the row's when keyless
   bool ranges = false;           // chunked by key ranges (else one chunk)
+  // A PostgreSQL side hashed in SQL whose table is at most kScanBytes and chunked by integer
+  // ranges counts and sums every chunk in one sequential scan, grouped by the SQL here (the
+  // chunk's position in `chunks`); empty: chunk by chunk. A sequential scan of a table larger
+  // than a quarter of shared_buffers reads through a 256 KB ring: key ranges read through the
+  // whole buffer pool, which evicts what the server's own clients keep there, and each backend
+  // faults in every page of it once (4 KB at a time without huge pages). Not a source that
+  // throttles limit: one query could not be slowed down.
+  std::string src_scan, dst_scan;
+  std::vector<ChunkRecord> chunks;  // the table's, in order, where a side scans
+  struct Scanned {
+    std::mutex mu;  // held by the worker that scans; the others wait for its result
+    bool done = false;
+    std::vector<Part> parts;  // by position in `chunks`
+  };
+  mutable Scanned src_scanned, dst_scanned;
   bool same_engine = false;
   Table dst_view;                // the destination table as ChunkPredicate needs it
   std::string problem;
@@ -397,6 +416,7 @@ class Verifier {
         FERRY_RETURN_IF_ERROR(PlanVerifyChunks(meta, ctx_.migration_key, planned));
         for (const auto& c : planned) chunks.push_back(VerifyChunk{c, "pending", 0, 0, ""});
       }
+      PlanScans(*p, chunks);
       for (const auto& c : chunks) {
         if (c.state == "pending") work_.push_back({p.get(), c});
         else ++done;
@@ -411,6 +431,20 @@ class Verifier {
     return Status::Ok();
   }
 
+  void PlanScans(TablePlan& p, const std::vector<VerifyChunk>& chunks) {
+    const Table& source = *p.mapping->source;
+    if (opt_.mode != ir::VerifyMode::kChecksum || !p.ranges || !p.problem.empty() || chunks.size() < 2 ||
+        source.bytes_estimate <= 0 || source.bytes_estimate > kScanBytes) {
+      return;
+    }
+    for (const auto& c : chunks) p.chunks.push_back(c.range);
+    std::sort(p.chunks.begin(), p.chunks.end(), [](const ChunkRecord& x, const ChunkRecord& y) { return x.no < y.no; });
+    if (m_.to_engine == ir::Engine::kPostgres && !p.dst_client) p.dst_scan = PgChunkIndexSql(p.dst_view, p.chunks).value_or("");
+    if (m_.from_engine == ir::Engine::kPostgres && !p.src_client && !m_.throttle_full) {
+      p.src_scan = PgChunkIndexSql(source, p.chunks).value_or("");
+    }
+  }
+
   // ---- comparing -----------------------------------------------------------------------------
 
   struct Work {
@@ -423,7 +457,11 @@ class Verifier {
     std::vector<std::thread> threads;
     for (int i = 0; i < workers && !work_.empty(); ++i) threads.emplace_back([this] { Worker(); });
     std::thread progress([this] { Progress(); });
+    bool scans = std::any_of(tables_.begin(), tables_.end(), [](const auto& t) { return !t->src_scan.empty() || !t->dst_scan.empty(); });
+    std::thread prefetch;
+    if (scans) prefetch = std::thread([this] { Prefetch(); });
     for (auto& t : threads) t.join();
+    if (prefetch.joinable()) prefetch.join();
     {
       std::lock_guard<std::mutex> lock(mu_);
       finished_ = true;
@@ -457,18 +495,41 @@ class Verifier {
     }
   }
 
-  Status Reconnect(std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst, std::unique_ptr<Connection>& meta) {
-    for (auto* c : {&src, &dst, &meta}) {
-      if (*c) continue;
-      auto r = ConnectTo(ctx_, c == &src ? ctx_.source : ctx_.destination);
-      if (!r.ok()) return r.status();
-      *c = std::move(r).value();
-      if (c != &meta) FERRY_RETURN_IF_ERROR((*c)->SetReadOnly());
-      // Verify runs its own workers, one query each: PostgreSQL's parallel workers on top of
-      // them only compete for the same cores (a tenth slower on the benchmark).
-      if ((*c)->engine() == ir::Engine::kPostgres) FERRY_RETURN_IF_ERROR((*c)->Execute("SET max_parallel_workers_per_gather = 0"));
-    }
+  // A connection to one side for reading (`read_only`), or to the destination for ferry_meta.
+  Status Open(std::unique_ptr<Connection>& c, bool source, bool read_only) {
+    if (c) return Status::Ok();
+    auto r = ConnectTo(ctx_, source ? ctx_.source : ctx_.destination);
+    if (!r.ok()) return r.status();
+    c = std::move(r).value();
+    if (read_only) FERRY_RETURN_IF_ERROR(c->SetReadOnly());
+    // Verify runs its own workers, one query each: PostgreSQL's parallel workers on top of
+    // them only compete for the same cores (a tenth slower on the benchmark).
+    if (c->engine() == ir::Engine::kPostgres) FERRY_RETURN_IF_ERROR(c->Execute("SET max_parallel_workers_per_gather = 0"));
     return Status::Ok();
+  }
+
+  Status Reconnect(std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst, std::unique_ptr<Connection>& meta) {
+    FERRY_RETURN_IF_ERROR(Open(src, true, true));
+    FERRY_RETURN_IF_ERROR(Open(dst, false, true));
+    return Open(meta, false, false);
+  }
+
+  // Runs the tables' scans (TablePlan::dst_scan) one after another, in the workers' order and
+  // ahead of them, on connections of its own: a worker then finds a table's counts and sums
+  // made while it read the other side of earlier chunks, instead of both workers waiting for
+  // one scan. A scan that fails here is run by the worker that needs it, which retries it as
+  // any chunk's query.
+  void Prefetch() {
+    std::unique_ptr<Connection> src, dst;
+    std::set<const TablePlan*> seen;
+    for (const Work& w : work_) {
+      if (!seen.insert(w.table).second) continue;
+      for (bool source : {false, true}) {
+        if ((source ? w.table->src_scan : w.table->dst_scan).empty()) continue;
+        if (Stopping() || !Open(source ? src : dst, source, true).ok()) return;
+        (void)ScannedPart(*w.table, source, *(source ? src : dst), w.chunk.range);
+      }
+    }
   }
 
   Status CompareWithRetry(Work& w, std::unique_ptr<Connection>& src, std::unique_ptr<Connection>& dst,
@@ -554,7 +615,7 @@ class Verifier {
     }
     if (opt_.mode == ir::VerifyMode::kRows) return Leaf(t, p, "", src, dst, r);
     std::map<std::string, Part> a, b;
-    FERRY_RETURN_IF_ERROR(Parts(t, p, "", src, dst, &a, &b));
+    FERRY_RETURN_IF_ERROR(Parts(t, p, "", src, dst, &a, &b, 0, &chunk));
     r->src_rows = a[""].rows;
     r->dst_rows = b[""].rows;
     if (a[""] == b[""]) return Status::Ok();
@@ -596,16 +657,54 @@ class Verifier {
     return fmt::format(" AND {} LIKE {}", KeyHash(e, key_text), QuoteLiteral(e, prefix + "%"));
   }
 
+  // The SQL of a row's hash on a side hashed in SQL.
+  static std::string RowHash(const TablePlan& t, bool source, ir::Engine e) {
+    const std::string& record = source ? t.src_hash : t.dst_hash;
+    return record.empty() ? RowHashSql(e, source ? t.src_row : t.dst_row) : record;
+  }
+
+  // A chunk's part on a side that scans the table (TablePlan::dst_scan): the first worker to
+  // need the table's scan runs it, and the others wait for it.
+  StatusOr<Part> ScannedPart(const TablePlan& t, bool source, Connection& c, const ChunkRecord& chunk) {
+    TablePlan::Scanned& s = source ? t.src_scanned : t.dst_scanned;
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (!s.done) {
+      std::string where = source && !t.mapping->where.empty() ? "(" + t.mapping->where + ")" : "TRUE";
+      auto q = c.Query(fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {} GROUP BY 1",
+                                   source ? t.src_scan : t.dst_scan, RowHash(t, source, c.engine()),
+                                   source ? t.src_from : t.dst_from, where));
+      if (!q.ok()) return q.status();
+      s.parts.assign(t.chunks.size(), Part{});
+      for (const auto& r : q->rows) {
+        size_t i = static_cast<size_t>(std::stoll(r[0].value_or("0")));
+        if (i >= s.parts.size()) return Status(Code::kInternal, "a row outside every chunk of " + t.name);
+        s.parts[i] = Part{std::stoll(r[1].value_or("0")), SumMod64(r[2])};
+      }
+      s.done = true;
+    }
+    for (size_t i = 0; i < t.chunks.size(); ++i) {
+      if (t.chunks[i].no == chunk.no) return s.parts[i];
+    }
+    return Status(Code::kInternal, fmt::format("chunk {} of {} was not planned", chunk.no, t.name));
+  }
+
   // Each side's parts (rows and hash sum) by the first `digits` hex digits of the key hash,
-  // within `prefix`; digits 0: the whole chunk, as part "".
+  // within `prefix`; digits 0: the whole chunk, as part "" (`chunk`: which one, for a side that
+  // scans its table).
   Status Parts(const TablePlan& t, const Preds& p, const std::string& prefix, Connection& src, Connection& dst,
-               std::map<std::string, Part>* a, std::map<std::string, Part>* b, size_t digits = 0) {
+               std::map<std::string, Part>* a, std::map<std::string, Part>* b, size_t digits = 0,
+               const ChunkRecord* chunk = nullptr) {
     auto run = [&, this](bool source) -> std::function<Status()> {
       return [&, source, this]() -> Status {
         Connection& c = source ? src : dst;
         ir::Engine e = c.engine();
+        if (digits == 0 && prefix.empty() && chunk != nullptr && !(source ? t.src_scan : t.dst_scan).empty()) {
+          auto part = ScannedPart(t, source, c, *chunk);
+          if (!part.ok()) return part.status();
+          (source ? *a : *b)[""] = *part;
+          return Status::Ok();
+        }
         const std::string& key = source ? t.src_key : t.dst_key;
-        const std::string& row = source ? t.src_row : t.dst_row;
         std::string bucket = digits == 0 ? "''" : fmt::format("LEFT({}, {})", KeyHash(e, key), digits);
         std::string where = (source ? p.src : p.dst) + PrefixCondition(e, key, prefix);
         std::string from = source ? t.src_from : t.dst_from;
@@ -613,10 +712,8 @@ class Verifier {
         if (source) throttle_.qps.Take(1);
         int64_t rows = 0;
         if (!(source ? t.src_client : t.dst_client)) {
-          const std::string& record = source ? t.src_hash : t.dst_hash;
-          std::string sql = fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {}{}", bucket,
-                                        record.empty() ? RowHashSql(e, row) : record, from, where,
-                                        digits == 0 ? "" : " GROUP BY 1");
+          std::string sql = fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {}{}", bucket, RowHash(t, source, e),
+                                        from, where, digits == 0 ? "" : " GROUP BY 1");
           auto q = c.Query(sql);
           if (!q.ok()) return q.status();
           for (const auto& r : q->rows) {
