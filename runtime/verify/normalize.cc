@@ -265,6 +265,19 @@ std::string PgFloat8Text(double x) {
   return out + digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
 }
 
+// A double's integer part after scaling by 2^20 (exact in both engines: a power of two), or
+// its integer part beyond 2^43, NULL beyond 9e18: equal doubles give equal text in both.
+std::string CoarseDouble(ir::Engine e, const std::string& x) {
+  if (ir::IsMysqlFamily(e)) {
+    return fmt::format("CASE WHEN ABS({0}) < 8796093022208e0 THEN CAST(FLOOR({0} * 1048576e0) AS SIGNED) "
+                       "WHEN ABS({0}) < 9e18 THEN CAST(FLOOR({0}) AS SIGNED) END",
+                       x);
+  }
+  return fmt::format("CASE WHEN abs({0}) < 8796093022208::float8 THEN floor({0} * 1048576::float8)::bigint::text "
+                     "WHEN abs({0}) < 9e18::float8 THEN floor({0})::bigint::text END",
+                     x);
+}
+
 // PostgreSQL's side of PgFloat8Text (`x` of type double).
 std::string PgFloat(const std::string& x) { return fmt::format("CASE WHEN {0} = 0 THEN '0' ELSE {0}::text END", x); }
 
@@ -388,6 +401,7 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
       (s == &src ? out.src : out.dst) =
           same_engine ? FloatText(s->engine, Double(*s)) : my ? Double(*s) : PgFloat(Double(*s));
       if (!same_engine) (s == &src ? out.src_sql : out.dst_sql) = FloatText(s->engine, Double(*s));
+      if (!same_engine) (s == &src ? out.src_group : out.dst_group) = CoarseDouble(s->engine, Double(*s));
     }
   } else if (both({Kind::kDecimal, Kind::kInteger})) {
     int sa = a == Kind::kInteger ? 0 : src.type.scale, sb = b == Kind::kInteger ? 0 : dst.type.scale;

@@ -45,6 +45,9 @@ struct CompareColumn {
   // side's (not JSON, which SQL cannot make canonical) and the other side's text to match it.
   // What a key's hash is computed from in both databases.
   std::string src_sql, dst_sql;
+  // A double between engines: a coarser text both engines' SQL give alike for equal doubles
+  // (src_sql's digits may differ: normalize.cc PgShortest), which groups a keyless table's rows.
+  std::string src_group, dst_group;
   bool fixed = false;    // the canonical text is a number, date or hex: never holds '|'
 };
 

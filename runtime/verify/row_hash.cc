@@ -78,6 +78,7 @@ uint64_t ColumnsHash::Take() {
 }
 
 std::string ColumnsHashSql(const std::vector<std::string>& texts) {
+  if (texts.empty()) return "hashtextextended('0', 0)";  // ColumnsHash of no column
   std::string x;
   for (size_t i = 0; i < texts.size(); ++i) {
     if (i) x += " # ";

@@ -113,7 +113,7 @@ struct TablePlan {
   std::string src_scan, dst_scan;
   std::vector<ChunkRecord> chunks;  // the table's, in order, where a side scans
   struct Scanned {
-    std::mutex mu;  // held by the worker that scans; the others wait for its result
+    std::mutex mu;  // held by whoever scans (the prefetch thread or a worker); the others wait
     bool done = false;
     std::vector<Part> parts;  // by position in `chunks`
   };
@@ -289,13 +289,21 @@ class Verifier {
     RecordHashes(p, t);
     if (key == nullptr) {
       // Without a key, rows are grouped by their whole text in SQL, but for the columns only
-      // Ferry makes canonical (JSON from MySQL) and doubles between engines: MySQL's SQL text
-      // of a double whose shortest decimal lies exactly halfway to its neighbour has other
-      // digits than PostgreSQL's (normalize.cc PgShortest). Rows of a group are then matched
-      // by all their values, as Ferry makes them canonical.
+      // Ferry makes canonical (JSON from MySQL), and doubles between engines by a coarser text
+      // (src_group): MySQL's SQL text of a double whose shortest decimal lies exactly halfway
+      // to its neighbour has other digits than PostgreSQL's (normalize.cc PgShortest). Rows of
+      // a group are then matched by all their values, as Ferry makes them canonical.
       for (const auto& c : p.columns) {
-        if (c.src_finish == Finish::kFloat || c.dst_finish == Finish::kFloat) continue;
-        if (auto in_sql = InSql(c)) key_columns.push_back(*std::move(in_sql));
+        if (!c.src_group.empty()) {
+          CompareColumn g = c;
+          g.src = c.src_group;
+          g.dst = c.dst_group;
+          g.src_finish = g.dst_finish = Finish::kNone;
+          g.fixed = true;
+          key_columns.push_back(std::move(g));
+        } else if (auto in_sql = InSql(c)) {
+          key_columns.push_back(*std::move(in_sql));
+        }
       }
     }
     p.src_key = RowText(from, key_columns, true, src_utf8);
@@ -527,7 +535,8 @@ class Verifier {
       for (bool source : {false, true}) {
         if ((source ? w.table->src_scan : w.table->dst_scan).empty()) continue;
         if (Stopping() || !Open(source ? src : dst, source, true).ok()) return;
-        (void)ScannedPart(*w.table, source, *(source ? src : dst), w.chunk.range);
+        auto scanned = ScannedPart(*w.table, source, *(source ? src : dst), w.chunk.range);
+        if (!scanned.ok()) (source ? src : dst).reset();  // a broken connection is not reused
       }
     }
   }
@@ -676,7 +685,8 @@ class Verifier {
       if (!q.ok()) return q.status();
       s.parts.assign(t.chunks.size(), Part{});
       for (const auto& r : q->rows) {
-        size_t i = static_cast<size_t>(std::stoll(r[0].value_or("0")));
+        if (!r[0]) continue;  // a NULL key (a destination kept as it was): in no chunk, as in their queries
+        size_t i = static_cast<size_t>(std::stoll(*r[0]));
         if (i >= s.parts.size()) return Status(Code::kInternal, "a row outside every chunk of " + t.name);
         s.parts[i] = Part{std::stoll(r[1].value_or("0")), SumMod64(r[2])};
       }
