@@ -9,6 +9,7 @@
 #include <vector>
 #include <nlohmann/json.hpp>
 
+#include "compiler/type_pattern.h"
 #include "runtime/sql.h"
 
 namespace ferry::runtime {
@@ -187,9 +188,19 @@ std::string ChunkPredicate(ir::Engine e, const Table& t, const ChunkRecord& c) {
   return p;
 }
 
+// A PostgreSQL numeric of no fraction (numeric(20), numeric(20,0)): where MySQL's bigint
+// unsigned goes, and verify's destination side of such a key.
+bool WholeNumericColumn(const Column* c) {
+  if (c == nullptr) return false;
+  auto t = ParseSqlType(c->type);
+  if (!t || (t->name != "numeric" && t->name != "decimal") || t->args.empty()) return false;
+  return t->args.size() == 1 || t->args[1] == "0";
+}
+
 std::optional<std::string> PgChunkIndexSql(const Table& t, const std::vector<ChunkRecord>& chunks) {
   const Index* key = t.ChunkKey();
-  if (key == nullptr || chunks.size() < 2 || !IntegerKey(t, *key) || !chunks.back().hi.empty()) return std::nullopt;
+  if (key == nullptr || chunks.size() < 2 || !chunks.back().hi.empty()) return std::nullopt;
+  if (!IntegerKey(t, *key) && !WholeNumericColumn(t.FindColumn(key->columns[0]))) return std::nullopt;
   // Chunk i holds (hi of i - 1, hi of i]: a row's position is how many of the his + 1 it reaches.
   std::vector<Wide> thresholds;
   for (size_t i = 0; i + 1 < chunks.size(); ++i) {

@@ -35,7 +35,7 @@ std::string ChunkPredicate(ir::Engine engine, const Table& table, const ChunkRec
 
 // PostgreSQL's SQL for the position (0, 1, …) in `chunks` of the chunk a row of `table` is in,
 // by one binary search of the bounds (width_bucket), where every bound is one integer of the
-// key's leading column, an integer column; nullopt otherwise. `chunks` are a table's, in order.
+// key's leading column, an integer column or a numeric without fraction; nullopt otherwise. `chunks` are a table's, in order.
 std::optional<std::string> PgChunkIndexSql(const Table& table, const std::vector<ChunkRecord>& chunks);
 
 }  // namespace ferry::runtime
