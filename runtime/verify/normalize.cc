@@ -490,7 +490,7 @@ std::optional<std::string_view> FinishValue(Finish f, std::string_view v, std::s
     case Finish::kNone:
       return v;
     case Finish::kJsonb:
-      *buf = JsonbText(v);
+      JsonbText(v, buf);
       return std::string_view(*buf);
     case Finish::kFloat: {
       double d = 0;
@@ -574,12 +574,13 @@ class Jsonb {
     if (i_ >= in_.size() || in_[i_] != '"') return false;
     ++i_;
     while (i_ < in_.size()) {
+      size_t run = i_;  // the characters up to a quote or an escape go as they are
+      while (run < in_.size() && in_[run] != '"' && in_[run] != '\\') ++run;
+      value->append(in_.data() + i_, run - i_);
+      i_ = run;
+      if (i_ >= in_.size()) break;
       char c = in_[i_++];
       if (c == '"') return true;
-      if (c != '\\') {
-        value->push_back(c);
-        continue;
-      }
       if (i_ >= in_.size()) return false;
       char e = in_[i_++];
       switch (e) {
@@ -611,7 +612,12 @@ class Jsonb {
   // As PostgreSQL's escape_json writes it.
   static void Quoted(std::string_view v, std::string* out) {
     out->push_back('"');
-    for (char c : v) {
+    size_t plain = 0;  // the characters up to one that is escaped go as they are
+    while (plain < v.size() && v[plain] != '"' && v[plain] != '\\' && static_cast<unsigned char>(v[plain]) >= 0x20) {
+      ++plain;
+    }
+    out->append(v.data(), plain);
+    for (char c : v.substr(plain)) {
       switch (c) {
         case '"': out->append("\\\""); break;
         case '\\': out->append("\\\\"); break;
@@ -653,6 +659,11 @@ class Jsonb {
       if (eneg) exp = -exp;
     }
     (void)start;
+    if (fp.empty() && exp == 0 && (ip.size() == 1 || ip[0] != '0')) {  // an integer as written
+      if (neg && ip != "0") out->push_back('-');
+      out->append(ip);
+      return true;
+    }
     std::string digits = std::string(ip) + std::string(fp);
     long point = static_cast<long>(ip.size()) + exp;  // digits before the decimal point
     long scale = std::max<long>(0, static_cast<long>(fp.size()) - exp);
@@ -765,9 +776,14 @@ class Jsonb {
 
 }  // namespace
 
+void JsonbText(std::string_view text, std::string* out) {
+  out->clear();
+  if (!Jsonb(text).Run(out)) out->assign("invalid json: ").append(text);
+}
+
 std::string JsonbText(std::string_view text) {
   std::string out;
-  if (!Jsonb(text).Run(&out)) return "invalid json: " + std::string(text);
+  JsonbText(text, &out);
   return out;
 }
 

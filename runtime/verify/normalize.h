@@ -75,5 +75,7 @@ std::string RowText(ir::Engine e, const std::vector<CompareColumn>& columns, boo
 // numbers as numeric prints them (1e2 is 100, 1.50 stays 1.50). Text that is not JSON is
 // returned marked as such, so that it still compares as text.
 std::string JsonbText(std::string_view json);
+// The same, written into *out (its storage kept for the next value).
+void JsonbText(std::string_view json, std::string* out);
 
 }  // namespace ferry::runtime
