@@ -701,11 +701,13 @@ TEST(Verify, AKilledVerifyResumesAndAFinishedOneIsNotReused) {
   auto applied = RunFerry({"apply", plan}, {"FERRY_CHUNK_ROWS=500"});
   ASSERT_EQ(applied.exit, 0) << applied.out << applied.err;
   // Killed once it has compared a chunk (a fixed wait lost the race under the sanitizers on CI):
-  // ferry_meta may hold other tests' verify chunks, so one more than before.
+  // a chunk of this migration's, since tests running beside it write verify chunks of their own
+  // into the same ferry_meta; one more than before, which an earlier run may have left.
   auto meta = Admin(dst);
   ASSERT_NE(meta, nullptr);
   auto compared = [&] {
-    auto r = meta->Query("SELECT COUNT(*) FROM ferry_meta.verify_chunks WHERE state <> 'pending'");
+    auto r = meta->Query(
+        "SELECT COUNT(*) FROM ferry_meta.verify_chunks WHERE state <> 'pending' AND migration LIKE '% into it_vk_dst'");
     return r.ok() && !r->rows.empty() && r->rows[0][0] ? std::stoll(*r->rows[0][0]) : -1;
   };
   const long long before = compared();
