@@ -388,9 +388,14 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
   } else if (any(Kind::kBool) && both({Kind::kBool, Kind::kInteger, Kind::kBits})) {
     for (Side* s : {&src, &dst}) {
       std::string& e = s == &src ? out.src : out.dst;
+      bool my = ir::IsMysqlFamily(s->engine);
       if (s->type.kind == Kind::kBool) e = s->col + "::int::text";
-      else if (s->type.kind == Kind::kBits) e = ir::IsMysqlFamily(s->engine) ? fmt::format("CAST({} AS UNSIGNED)", s->col) : fmt::format("{}::int::text", s->col);
+      else if (s->type.kind == Kind::kBits) e = my ? fmt::format("CAST({} AS UNSIGNED)", s->col) : fmt::format("{}::int::text", s->col);
       else e = Plain(*s);
+      if (!same_engine && !my) {
+        out.hash_as = HashAs::kInteger;
+        (s == &src ? out.src_number : out.dst_number) = s->type.kind == Kind::kInteger ? s->col : s->col + "::int";
+      }
     }
   } else if (any(Kind::kFloat) && both({Kind::kFloat, Kind::kDecimal, Kind::kInteger})) {
     // Between engines, what each side reads is PostgreSQL's text of the double (MySQL's
@@ -402,6 +407,10 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
           same_engine ? FloatText(s->engine, Double(*s)) : my ? Double(*s) : PgFloat(Double(*s));
       if (!same_engine) (s == &src ? out.src_sql : out.dst_sql) = FloatText(s->engine, Double(*s));
       if (!same_engine) (s == &src ? out.src_group : out.dst_group) = CoarseDouble(s->engine, Double(*s));
+      if (!same_engine && !my) {
+        out.hash_as = HashAs::kDouble;
+        (s == &src ? out.src_number : out.dst_number) = Double(*s);
+      }
     }
   } else if (both({Kind::kDecimal, Kind::kInteger})) {
     int sa = a == Kind::kInteger ? 0 : src.type.scale, sb = b == Kind::kInteger ? 0 : dst.type.scale;
@@ -410,6 +419,10 @@ CompareColumn PlanCompare(ir::Engine from, ir::Engine to, const ColumnMapping& c
                   ? fmt::format("CAST({} AS UNSIGNED)", src.col)
                   : Decimal(src, trim);
     out.dst = Decimal(dst, trim);
+    if (!same_engine && a == Kind::kInteger && b == Kind::kInteger) {
+      out.hash_as = HashAs::kInteger;
+      (ir::IsMysqlFamily(from) ? out.dst_number : out.src_number) = ir::IsMysqlFamily(from) ? dst.col : src.col;
+    }
   } else if (a == Kind::kBits && b == Kind::kBits) {
     for (Side* s : {&src, &dst}) {
       (s == &src ? out.src : out.dst) =

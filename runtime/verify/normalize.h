@@ -23,6 +23,7 @@
 
 #include "compiler/ir.h"
 #include "runtime/mapping.h"
+#include "runtime/verify/row_hash.h"
 
 namespace ferry::runtime {
 
@@ -49,6 +50,12 @@ struct CompareColumn {
   // (src_sql's digits may differ: normalize.cc PgShortest), which groups a keyless table's rows.
   std::string src_group, dst_group;
   bool fixed = false;    // the canonical text is a number, date or hex: never holds '|'
+  // Between engines, a column whose canonical values are numbers on both sides (integers and
+  // booleans, doubles): how a row's ColumnsHash takes it (row_hash.h), and the PostgreSQL side's
+  // SQL of the number it hashes (src_number or dst_number; a bigint or a double), which
+  // PostgreSQL then need not print. A side Ferry hashes reads the canonical text as ever.
+  HashAs hash_as = HashAs::kText;
+  std::string src_number, dst_number;
 };
 
 // A value read through `f`: a view of `raw` or of `*buf`; nullopt when it becomes NULL.

@@ -239,8 +239,16 @@ class Verifier {
     }
     std::vector<std::string> missing;
     for (const auto& c : t.columns) {
-      if (dst->FindColumn(c.name) == nullptr) missing.push_back(c.name);
+      const Column* dc = dst->FindColumn(c.name);
+      if (dc == nullptr) missing.push_back(c.name);
       p.columns.push_back(PlanCompare(from, to, c, zero_dates));
+      // A PostgreSQL destination hashes a number as the type the plan gave it: a table kept as
+      // it was (conflicts = ignore) may type the column otherwise, and text cannot be cast.
+      CompareColumn& cc = p.columns.back();
+      if (cc.hash_as != HashAs::kText && to == ir::Engine::kPostgres &&
+          (dc == nullptr || !SameType(to, dc->type, c.type))) {
+        cc.hash_as = HashAs::kText;
+      }
     }
     if (!missing.empty()) {
       p.problem = fmt::format("the destination table {}.{} has no column {}", t.dst_schema, t.dst_table,
@@ -282,9 +290,13 @@ class Verifier {
     if (p.src_client != p.dst_client) {
       // The other side is PostgreSQL in UTF8: a MySQL side is always read by Ferry beside
       // PostgreSQL, and a PostgreSQL side only when its encoding is another one.
-      std::vector<std::string> texts;
-      for (const auto& c : p.columns) texts.push_back(p.src_client ? c.dst : c.src);
-      (p.src_client ? p.dst_hash : p.src_hash) = ColumnsHashSql(texts);
+      std::vector<HashedColumn> hashed;
+      for (const auto& c : p.columns) {
+        const std::string& number = p.src_client ? c.dst_number : c.src_number;
+        hashed.push_back(c.hash_as == HashAs::kText ? HashedColumn{p.src_client ? c.dst : c.src, HashAs::kText}
+                                                    : HashedColumn{number, c.hash_as});
+      }
+      (p.src_client ? p.dst_hash : p.src_hash) = ColumnsHashSql(hashed);
     }
     RecordHashes(p, t);
     if (key == nullptr) {
@@ -749,6 +761,10 @@ class Verifier {
             for (size_t i = 0; i < t.columns.size(); ++i) {
               const CompareColumn& col = t.columns[i];
               auto v = (*cur)->Get(i + 1);
+              if (col.hash_as != HashAs::kText) {  // a number, hashed from its digits as they come
+                hash.Add(col.hash_as, v);
+                continue;
+              }
               Finish f = source ? col.src_finish : col.dst_finish;
               if (v && f != Finish::kNone) v = FinishValue(f, *v, &buf);
               hash.Add(v);

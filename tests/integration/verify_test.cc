@@ -484,35 +484,68 @@ TEST(Verify, FerryHashesTextAsPostgresDoes) {
 
 // A row Ferry hashes (a MySQL side beside PostgreSQL) is hashed column by column as
 // ColumnsHashSql has PostgreSQL do it: NULLs, empty texts, multibyte and long values, one
-// column and several.
+// column and several; integers (booleans as 0/1) and doubles as numbers, from the text a side
+// Ferry hashes reads, at the edges of their ranges.
 TEST(Verify, FerryHashesRowsColumnByColumnAsPostgresDoes) {
   auto c = Admin(Postgres());
   ASSERT_NE(c, nullptr);
+  using runtime::HashAs;
   const std::string rows =
       "(SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE left(repeat(md5(g::text) || 'Äß€🚢', 9), g % 90) END AS a, "
       "CASE WHEN g % 7 = 0 THEN NULL WHEN g % 3 = 0 THEN '' ELSE g::text END AS b, "
-      "CASE WHEN g % 11 = 0 THEN NULL ELSE repeat('x', g % 30) END AS c FROM generate_series(0, 999) g) t";
-  auto q = c->Query(fmt::format("SELECT a, b, c, ({})::text, ({})::text FROM {} ORDER BY g",
-                                runtime::ColumnsHashSql({"a", "b", "c"}), runtime::ColumnsHashSql({"b"}), rows));
+      "CASE WHEN g % 11 = 0 THEN NULL ELSE repeat('x', g % 30) END AS c, "
+      "CASE WHEN g % 13 = 0 THEN NULL ELSE (ARRAY[0, -1, 1, 4294967297, -4294967297, 9223372036854775807, "
+      "'-9223372036854775808', 2147483648, g * 7919 - 3000000]::bigint[])[1 + g % 9] END AS n, "
+      "CASE WHEN g % 17 = 0 THEN NULL ELSE g % 2 = 0 END AS t, "
+      "CASE WHEN g % 19 = 0 THEN NULL ELSE (ARRAY[0, '-0', 1.5, 5e-324, 1.7976931348623157e308, 1/3.0, -1e22, "
+      "(g - 500) * 1e-7])[1 + g % 8]::float8 END AS d FROM generate_series(0, 999) g) t";
+  const std::vector<runtime::HashedColumn> all = {
+      {"a", HashAs::kText}, {"b", HashAs::kText}, {"c", HashAs::kText},
+      {"n", HashAs::kInteger}, {"t::int", HashAs::kInteger}, {"d", HashAs::kDouble}};
+  // The texts Ferry reads of the same columns, as a MySQL side sends them.
+  auto q = c->Query(fmt::format(
+      "SELECT a, b, c, n::text, t::int::text, CASE WHEN d = 0 THEN '0' ELSE d::text END, ({})::text, ({})::text, "
+      "({})::text FROM {} ORDER BY g",
+      runtime::ColumnsHashSql(all), runtime::ColumnsHashSql({{"b", HashAs::kText}}),
+      runtime::ColumnsHashSql({{"d", HashAs::kDouble}, {"n", HashAs::kInteger}}), rows));
   ASSERT_TRUE(q.ok()) << q.status().message();
   ASSERT_EQ(q->rows.size(), 1000u);
+  auto value = [](const std::optional<std::string>& v) {
+    return v ? std::optional<std::string_view>(*v) : std::nullopt;
+  };
   std::set<std::string> distinct;
+  size_t zeros = 0, extremes = 0;
   for (const auto& r : q->rows) {
     runtime::ColumnsHash h;
-    for (int i = 0; i < 3; ++i) h.Add(r[i] ? std::optional<std::string_view>(*r[i]) : std::nullopt);
-    ASSERT_EQ(std::to_string(static_cast<int64_t>(h.Take())), *r[3]) << r[0].value_or("NULL") << "|" << r[1].value_or("NULL");
-    h.Add(r[1] ? std::optional<std::string_view>(*r[1]) : std::nullopt);
-    ASSERT_EQ(std::to_string(static_cast<int64_t>(h.Take())), *r[4]) << r[1].value_or("NULL");
-    distinct.insert(*r[3]);
+    for (size_t i = 0; i < all.size(); ++i) h.Add(all[i].as, value(r[i]));
+    ASSERT_EQ(std::to_string(static_cast<int64_t>(h.Take())), *r[6])
+        << r[0].value_or("NULL") << "|" << r[1].value_or("NULL") << "|" << r[3].value_or("NULL") << "|"
+        << r[5].value_or("NULL");
+    h.Add(value(r[1]));
+    ASSERT_EQ(std::to_string(static_cast<int64_t>(h.Take())), *r[7]) << r[1].value_or("NULL");
+    h.Add(HashAs::kDouble, value(r[5]));
+    h.Add(HashAs::kInteger, value(r[3]));
+    ASSERT_EQ(std::to_string(static_cast<int64_t>(h.Take())), *r[8]) << r[5].value_or("NULL") << "|" << r[3].value_or("NULL");
+    distinct.insert(*r[6]);
+    zeros += r[5] == "0";
+    extremes += r[3] == "9223372036854775807" || r[3] == "-9223372036854775808";
   }
+  EXPECT_GT(zeros, 50u);  // 0 and -0 were reached, which hash as their position
+  EXPECT_GT(extremes, 0u);  // and the ends of bigint's range
   std::set<std::vector<std::optional<std::string>>> rows_seen;
-  for (const auto& r : q->rows) rows_seen.insert({r[0], r[1], r[2]});
+  for (const auto& r : q->rows) rows_seen.insert({r[0], r[1], r[2], r[3], r[4], r[5]});
   EXPECT_EQ(distinct.size(), rows_seen.size());  // rows that differ hash differently
   EXPECT_GT(rows_seen.size(), 900u);
-  // NULL and the empty text are different values.
-  auto n = c->Query(fmt::format("SELECT ({}) <> ({})", runtime::ColumnsHashSql({"NULL::text"}), runtime::ColumnsHashSql({"''"})));
+  // NULL and the empty text are different values, and NULL and 0 too; 0 and 4294967297, whose
+  // hashint8extended(value, seed) would be alike, are not.
+  auto n = c->Query(fmt::format(
+      "SELECT ({}) <> ({}), ({}) <> ({}), ({}) <> ({}), ({}) <> ({})", runtime::ColumnsHashSql({{"NULL::text", HashAs::kText}}),
+      runtime::ColumnsHashSql({{"''", HashAs::kText}}), runtime::ColumnsHashSql({{"NULL::int", HashAs::kInteger}}),
+      runtime::ColumnsHashSql({{"0", HashAs::kInteger}}), runtime::ColumnsHashSql({{"NULL::float8", HashAs::kDouble}}),
+      runtime::ColumnsHashSql({{"0", HashAs::kDouble}}), runtime::ColumnsHashSql({{"0", HashAs::kInteger}}),
+      runtime::ColumnsHashSql({{"4294967297", HashAs::kInteger}})));
   ASSERT_TRUE(n.ok()) << n.status().message();
-  EXPECT_EQ(n->rows[0][0], "t");
+  EXPECT_EQ(n->rows[0], (runtime::Row{"t", "t", "t", "t"}));
 }
 
 // Ferry prints MySQL's doubles as PostgreSQL prints the same double (float8out's shortest
