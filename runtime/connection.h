@@ -65,6 +65,11 @@ class RowCursor {
   virtual StatusOr<bool> Next() = 0;
   // Value i of the current row: nullopt for NULL; the bytes stay valid until Next.
   virtual std::optional<std::string_view> Get(size_t i) const = 0;
+  // Value i as the number it was sent as, where the cursor has one (a binary protocol's integer
+  // of signed 64-bit range, or double), without printing it: false otherwise (also for NULL),
+  // and the caller reads Get's text, which is the same number.
+  virtual bool GetInteger(size_t /*i*/, int64_t* /*v*/) const { return false; }
+  virtual bool GetDouble(size_t /*i*/, double* /*v*/) const { return false; }
 };
 
 // A stream of bytes read piece by piece: a bulk load's input, or COPY TO STDOUT's output.
@@ -90,6 +95,11 @@ class Connection {
   // server as the cursor advances (when the engine can) instead of all at once; the caller
   // must then keep reading, since the server waits for it (net_write_timeout on MySQL).
   virtual StatusOr<std::unique_ptr<RowCursor>> OpenCursor(std::string_view sql, bool stream) = 0;
+  // OpenCursor(sql, true), its rows sent in the server's binary protocol where the engine has
+  // one worth taking: the MySQL family's prepared statements, which spare the server printing
+  // numbers, dates and times. Get gives every value as OpenCursor's text would (an integer in
+  // decimal, a double by its shortest round-trip digits, a datetime as MySQL prints it).
+  virtual StatusOr<std::unique_ptr<RowCursor>> OpenBinaryCursor(std::string_view sql) { return OpenCursor(sql, true); }
   // Bulk load, part of the surrounding transaction: PostgreSQL runs `sql` (COPY … FROM STDIN)
   // and sends it `data`; the MySQL family runs `sql` (LOAD DATA LOCAL INFILE …) and serves
   // `data` when the server asks for the file (never a file from disk, whatever the server
