@@ -507,8 +507,10 @@ class Verifier {
       Work& w = work_[i];
       Status st = CompareWithRetry(w, src, dst, meta);
       if (!st.ok()) {
+        bool stopped = StopAsked() && st.code() == Code::kCancelled;  // its scan was cancelled
         std::lock_guard<std::mutex> lock(mu_);
-        if (error_.ok()) error_ = st;
+        if (stopped) stopped_ = true;
+        else if (error_.ok()) error_ = st;
         return;
       }
       ++done_;
@@ -698,9 +700,18 @@ class Verifier {
     std::lock_guard<std::mutex> lock(s.mu);
     if (!s.done) {
       std::string where = source && !t.mapping->where.empty() ? "(" + t.mapping->where + ")" : "TRUE";
+      {
+        std::lock_guard<std::mutex> scans(scans_mu_);
+        if (scans_cancelled_) return Status(Code::kCancelled, "stopped before the scan of " + t.name);
+        scanning_.insert(&c);
+      }
       auto q = c.Query(fmt::format("SELECT {}, COUNT(*), SUM({}) FROM {} WHERE {} GROUP BY 1",
                                    source ? t.src_scan : t.dst_scan, RowHash(t, source, c.engine()),
                                    source ? t.src_from : t.dst_from, where));
+      {
+        std::lock_guard<std::mutex> scans(scans_mu_);
+        scanning_.erase(&c);
+      }
       if (!q.ok()) return q.status();
       s.parts.assign(t.chunks.size(), Part{});
       for (const auto& r : q->rows) {
@@ -1054,10 +1065,29 @@ class Verifier {
 
   void Progress() {
     std::unique_lock<std::mutex> lock(mu_);
-    while (!cv_.wait_for(lock, std::chrono::seconds(1), [this] { return finished_; })) {
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return finished_; })) {
       lock.unlock();
-      if (opt_.on_progress) opt_.on_progress(done_.load(), total_, std::chrono::duration<double>(Clock::now() - start_).count());
+      if (StopAsked()) CancelScans();
+      auto now = Clock::now();
+      if (opt_.on_progress && now - last_progress_ >= std::chrono::seconds(1)) {
+        last_progress_ = now;
+        opt_.on_progress(done_.load(), total_, std::chrono::duration<double>(now - start_).count());
+      }
       lock.lock();
+    }
+  }
+
+  bool StopAsked() const { return opt_.stop != nullptr && opt_.stop->load(); }
+
+  // A stop does not wait for the table scans under way (one reads up to a GiB): they are
+  // cancelled, and their chunks stay to compare on the next run; none starts after.
+  void CancelScans() {
+    std::lock_guard<std::mutex> lock(scans_mu_);  // a connection stays while it is in scanning_
+    if (scans_cancelled_) return;
+    scans_cancelled_ = true;
+    for (Connection* c : scanning_) {
+      Status st = c->Cancel();
+      if (!st.ok() && opt_.on_notice) opt_.on_notice("could not cancel a table scan under way: " + st.message());
     }
   }
 
@@ -1074,8 +1104,11 @@ class Verifier {
   std::condition_variable cv_;
   bool finished_ = false, stopped_ = false;
   Status error_;
-  Clock::time_point start_ = Clock::now();
+  Clock::time_point start_ = Clock::now(), last_progress_ = start_;
   FullThrottle throttle_;
+  std::mutex scans_mu_;
+  std::set<Connection*> scanning_;  // the connections running a table's scan (ScannedPart)
+  bool scans_cancelled_ = false;
 };
 
 std::string Shown(const Text& t) { return t ? "'" + *t + "'" : "NULL"; }

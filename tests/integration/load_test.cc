@@ -314,10 +314,6 @@ INSTANTIATE_TEST_SUITE_P(Pairs, Load,
                                            Pair{"m2p", &Mariadb, &Postgres}, Pair{"p2m", &Postgres, &MariadbPlain}),
                          [](const auto& i) { return std::string(i.param.name); });
 
-pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  return testing::StartFerry(args, env, "/dev/null", ScratchPath("started.err"));
-}
-
 // Killed with SIGKILL at random moments, again and again, then run to the end: exactly the
 // source's rows, none lost, none doubled.
 TEST(LoadResume, SigkillAnywhereLosesAndDoublesNothing) {
@@ -426,48 +422,6 @@ TEST(LoadResume, LeaseRefusesASecondApplyAndSigintStopsCleanly) {
   auto last = RunFerry({"apply", plan}, env);
   ASSERT_EQ(last.exit, 0) << last.out << last.err;
   EXPECT_EQ(Rows(*d, "SELECT count(*) FROM it_lease_dst.t")[0][0], "80002");
-}
-
-// Whether `sql`'s first value becomes non-zero within 15 s, asked every 50 ms.
-bool BecomesNonZero(runtime::Connection& c, const std::string& sql) {
-  for (int i = 0; i < 300; ++i) {
-    auto r = c.Query(sql);
-    if (r.ok() && !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0") return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-// A ferry StartFerry started, killed and reaped when the test leaves early.
-struct Started {
-  pid_t pid;
-  bool reaped = false;
-  ~Started() {
-    if (!reaped) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-};
-
-// SIGINT to it; whether it exited within 30 s (it is killed otherwise), with its wait status in
-// *status.
-bool InterruptedExits(Started& ferry, int* status) {
-  kill(ferry.pid, SIGINT);
-  ferry.reaped = true;
-  for (int i = 0; i < 300; ++i) {
-    if (waitpid(ferry.pid, status, WNOHANG) == ferry.pid) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  kill(ferry.pid, SIGKILL);
-  waitpid(ferry.pid, status, 0);
-  return false;
-}
-
-// What the last ferry StartFerry started wrote to standard error.
-std::string StartedErr() {
-  std::ifstream in(ScratchPath("started.err"));
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 // Ctrl-C while an index build runs does not wait for it (one may take hours): the build is

@@ -4,10 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "runtime/sql.h"
 
@@ -144,6 +147,43 @@ CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<s
 }
 
 std::string ScratchPath(const std::string& name) { return (Scratch() / name).string(); }
+
+pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  return StartFerry(args, env, "/dev/null", ScratchPath("started.err"));
+}
+
+std::string StartedErr() {
+  std::ifstream in(ScratchPath("started.err"));
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+Started::~Started() {
+  if (!reaped) {
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+}
+
+bool InterruptedExits(Started& ferry, int* status) {
+  kill(ferry.pid, SIGINT);
+  ferry.reaped = true;
+  for (int i = 0; i < 300; ++i) {
+    if (waitpid(ferry.pid, status, WNOHANG) == ferry.pid) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(ferry.pid, SIGKILL);
+  waitpid(ferry.pid, status, 0);
+  return false;
+}
+
+bool BecomesNonZero(runtime::Connection& c, const std::string& sql) {
+  for (int i = 0; i < 300; ++i) {
+    auto r = c.Query(sql);
+    if (r.ok() && !r->rows.empty() && r->rows[0][0] && *r->rows[0][0] != "0") return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
 
 std::string WritePlan(const std::string& name, const std::string& text) {
   std::filesystem::path p = Scratch() / (name + ".ferry");

@@ -59,6 +59,24 @@ struct CommandResult {
 // its output going to the two files; returns its pid for waitpid.
 pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env, const std::string& out,
                  const std::string& err);
+// StartFerry with no standard output, its standard error in the scratch file StartedErr reads.
+pid_t StartFerry(const std::vector<std::string>& args, const std::vector<std::string>& env);
+// What the last ferry the two-argument StartFerry started wrote to standard error.
+std::string StartedErr();
+
+// A ferry StartFerry started, killed and reaped when the test leaves early.
+struct Started {
+  pid_t pid;
+  bool reaped = false;
+  ~Started();
+};
+// SIGINT to it; whether it exited within 30 s (it is killed otherwise), with its wait status in
+// *status.
+bool InterruptedExits(Started& ferry, int* status);
+
+// Whether `sql`'s first value becomes non-zero within 15 s, asked every 50 ms.
+bool BecomesNonZero(runtime::Connection& c, const std::string& sql);
+
 // Runs the ferry binary with `args` and `env` to its end.
 CommandResult RunFerry(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 

@@ -677,6 +677,51 @@ TEST(Verify, APostgresTableIsReadByOneScanForAllItsChunks) { ReadByOneScan("int"
 // The same for a key of MySQL's bigint unsigned, a numeric(20) in PostgreSQL.
 TEST(Verify, APostgresTableWithANumericKeyIsReadByOneScan) { ReadByOneScan("bigint unsigned", "it_vscan_u"); }
 
+// Ctrl-C does not wait for a table's scan under way (one reads up to a GiB): the scan is
+// cancelled, the verify stops (exit 3), and the next one compares the chunks it left. The test
+// holds a lock the scan waits for and releases it only after ferry has exited, so that a scan
+// that is not cancelled keeps ferry from ever exiting.
+TEST(Verify, SigintCancelsATableScanUnderWay) {
+  Server src = Mariadb(), dst = Postgres();
+  auto c = Admin(src);
+  ASSERT_NE(c, nullptr);
+  Exec(*c, {"DROP DATABASE IF EXISTS it_vstop_src", "CREATE DATABASE it_vstop_src",
+            "CREATE TABLE it_vstop_src.t (id int PRIMARY KEY, v varchar(20))",
+            "INSERT INTO it_vstop_src.t SELECT seq, CONCAT('v', seq) FROM it_vstop_src.seq_1_to_2000",
+            "ANALYZE TABLE it_vstop_src.t"});
+  FreshDatabase(dst, "it_vstop_dst");
+  std::string plan = OneSchemaPlan("vstop", src, "", dst, "it_vstop_dst", "it_vstop_src");
+  auto applied = RunFerry({"apply", plan});
+  ASSERT_EQ(applied.exit, 0) << applied.out << applied.err;
+  Verify(plan, 0, {"--mode", "checksum"}, {"FERRY_CHUNK_ROWS=100"});  // leaves the verify's run row
+  // The table lock must come after the verify has read the catalog (table sizes lock the table
+  // too): the verify is held at its lease, whose row the test locks, until the table is locked.
+  auto lease = Admin(dst, "it_vstop_dst"), locker = Admin(dst, "it_vstop_dst"), d = Admin(dst, "it_vstop_dst");
+  ASSERT_TRUE(lease && locker && d);
+  Exec(*lease, {"BEGIN", "SELECT run_key FROM ferry_meta.runs WHERE migration LIKE '%(verify)' FOR UPDATE"});
+  Started ferry{StartFerry({"verify", plan, "--mode", "checksum"}, {"FERRY_CHUNK_ROWS=100"})};
+  ASSERT_TRUE(BecomesNonZero(*d, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%lease_owner%FOR UPDATE%' "
+                                 "AND wait_event_type = 'Lock'"))
+      << "the verify did not wait for its lease: " << StartedErr();
+  Exec(*locker, {"BEGIN", "LOCK TABLE it_vstop_src.t IN ACCESS EXCLUSIVE MODE"});
+  Exec(*lease, {"COMMIT"});
+  bool waiting = BecomesNonZero(*d, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%width_bucket%' AND "
+                                    "wait_event_type = 'Lock'");
+  ASSERT_TRUE(waiting) << "no table scan waits for the lock: " << StartedErr();
+  int status = 0;
+  bool exited = InterruptedExits(ferry, &status);  // an uncancelled scan never ends
+  Exec(*locker, {"ROLLBACK"});
+  ASSERT_TRUE(exited) << "ferry verify did not stop while its table scan waited";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3) << StartedErr();
+  EXPECT_NE(StartedErr().find("stopped"), std::string::npos) << StartedErr();
+  auto report = Verify(plan, 0, {"--mode", "checksum"}, {"FERRY_CHUNK_ROWS=100"});
+  EXPECT_EQ(report["resumed"], true) << report.dump(2);
+  const nlohmann::json& t = *Table(report, ".t");
+  EXPECT_EQ(t["equal"], true) << t.dump(2);
+  EXPECT_EQ(t["source_rows"], 2000) << t.dump(2);
+}
+
 TEST(Verify, TheVerifyStageOfApplyAndCountWithAFilter) {
   Server src = Mariadb(), dst = Postgres();
   CreateSource(src, "it_vs_src");
