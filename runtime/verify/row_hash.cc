@@ -96,19 +96,22 @@ uint64_t PgHashUint32Extended(uint32_t k, uint64_t seed) {
   return static_cast<uint64_t>(b) << 32 | c;
 }
 
+uint64_t DoubleSeed(uint64_t position) { return PgHashUint32Extended(static_cast<uint32_t>(position), 0); }
+
 void ColumnsHash::AddDouble(double d) {
   ++position_;
   // hashfloat8extended: a zero (also -0) hashes as its seed, any other double as its bytes,
   // every NaN as the one NaN.
+  uint64_t seed = DoubleSeed(position_);
   if (d == 0) {
-    xor_ ^= position_;
+    xor_ ^= seed;
     return;
   }
   if (std::isnan(d)) d = std::numeric_limits<double>::quiet_NaN();
   char bytes[sizeof d];
   std::memcpy(bytes, &d, sizeof d);
   if constexpr (std::endian::native == std::endian::big) std::reverse(bytes, bytes + sizeof bytes);
-  xor_ ^= PgHashTextExtended(std::string_view(bytes, sizeof bytes), position_);
+  xor_ ^= PgHashTextExtended(std::string_view(bytes, sizeof bytes), seed);
 }
 
 void ColumnsHash::Add(HashAs as, std::optional<std::string_view> value) {
@@ -141,7 +144,8 @@ std::string ColumnsHashSql(const std::vector<HashedColumn>& columns) {
         x += fmt::format("COALESCE(hashint8extended({}, ({})::bigint), 0)", i + 1, c.sql);
         break;
       case HashAs::kDouble:
-        x += fmt::format("COALESCE(hashfloat8extended(({})::float8, {}), 0)", c.sql, i + 1);
+        x += fmt::format("COALESCE(hashfloat8extended(({})::float8, {}), 0)", c.sql,
+                         static_cast<int64_t>(DoubleSeed(i + 1)));
         break;
     }
   }

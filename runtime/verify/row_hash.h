@@ -35,9 +35,14 @@ uint64_t PgHashUint32Extended(uint32_t k, uint64_t seed);
 // How ColumnsHash takes a column. Between engines a column whose canonical values are numbers
 // on both sides is hashed as the number, which PostgreSQL does without printing it: an integer
 // (bigint, boolean as 0/1) as hashint8extended(n, value), the value in the seed, which keeps
-// all its 64 bits; a double as hashfloat8extended(value, n) (0 and -0 hash alike, as n). Every
-// other column as its canonical text, hashtextextended(text COLLATE "C", n).
+// all its 64 bits; a double as hashfloat8extended(value, seed of n) (0 and -0 hash alike). Every
+// other column as its canonical text, hashtextextended(text COLLATE "C", n). A double's seed is
+// not n itself but DoubleSeed(n): hashfloat8extended gives a zero its seed, and zeros hashing as
+// 2, 3, 4, 5 would XOR to 0, as four NULLs do.
 enum class HashAs { kText, kInteger, kDouble };
+
+// The seed of a double at position n (hash_uint32_extended(n, 0)).
+uint64_t DoubleSeed(uint64_t position);
 
 // A column of ColumnsHashSql: its SQL (canonical text, or the number: bigint or double).
 struct HashedColumn {

@@ -95,6 +95,9 @@ struct TablePlan {
   // MySQL side compared with PostgreSQL, which is also where Ferry finishes values
   // (normalize.h Finish).
   bool src_client = false, dst_client = false;
+  // A side Ferry reads in the binary protocol (Connection::OpenBinaryCursor): not a table with
+  // a MySQL float or double compared as its text, whose digits that protocol leaves to Ferry.
+  bool src_binary = false, dst_binary = false;
   std::string src_from, dst_from;
   std::string src_row, dst_row;  // the row's canonical text (SQL)
   // The row's hash in SQL where it is not that of src_row/dst_row: PostgreSQL to PostgreSQL (14
@@ -287,6 +290,19 @@ class Verifier {
     }
     p.src_client |= src_utf8;
     p.dst_client |= dst_utf8;
+    p.src_binary = p.src_client;
+    p.dst_binary = p.dst_client;
+    for (size_t i = 0; i < t.columns.size(); ++i) {
+      const CompareColumn& c = p.columns[i];
+      for (bool source : {true, false}) {
+        auto type = ParseSqlType(source ? t.columns[i].source->type : t.columns[i].type);
+        bool floating = type && (type->name == "float" || type->name == "double" || type->name == "real" ||
+                                 type->name == "double precision");
+        if (floating && c.hash_as == HashAs::kText && (source ? c.src_finish : c.dst_finish) == Finish::kNone) {
+          (source ? p.src_binary : p.dst_binary) = false;
+        }
+      }
+    }
     if (p.src_client != p.dst_client) {
       // The other side is PostgreSQL in UTF8: a MySQL side is always read by Ferry beside
       // PostgreSQL, and a PostgreSQL side only when its encoding is another one.
@@ -680,11 +696,11 @@ class Verifier {
     return fmt::format(" AND {} LIKE {}", KeyHash(e, key_text), QuoteLiteral(e, prefix + "%"));
   }
 
-  // A query's rows, streamed. A side Ferry hashes (`client`) reads them in the server's binary
-  // protocol where it has one: a MySQL server then prints none of its numbers and dates, which
-  // was most of what it spent sending them (docs/verify.md).
-  static StatusOr<std::unique_ptr<RowCursor>> Rows(Connection& c, bool client, const std::string& sql) {
-    return client ? c.OpenBinaryCursor(sql) : c.OpenCursor(sql, true);
+  // A query's rows, streamed; `binary` (TablePlan::src_binary) in the server's binary protocol
+  // where it has one: a MySQL server then prints none of its numbers and dates, which was most
+  // of what it spent sending them (docs/verify.md).
+  static StatusOr<std::unique_ptr<RowCursor>> Rows(Connection& c, bool binary, const std::string& sql) {
+    return binary ? c.OpenBinaryCursor(sql) : c.OpenCursor(sql, true);
   }
 
   // The SQL of a row's hash on a side hashed in SQL.
@@ -767,7 +783,7 @@ class Verifier {
           // canonical value (finished first where Ferry finishes it).
           std::vector<std::string> values;
           for (const auto& col : t.columns) values.push_back(source ? col.src : col.dst);
-          auto cur = Rows(c, true, fmt::format("SELECT {}, {} FROM {} WHERE {}", bucket, fmt::join(values, ", "), from, where));
+          auto cur = Rows(c, source ? t.src_binary : t.dst_binary, fmt::format("SELECT {}, {} FROM {} WHERE {}", bucket, fmt::join(values, ", "), from, where));
           if (!cur.ok()) return cur.status();
           std::string buf, last_bucket;
           ColumnsHash hash;
@@ -951,9 +967,9 @@ class Verifier {
   Status Leaf(const TablePlan& t, const Preds& p, const std::string& prefix, Connection& src, Connection& dst,
               ChunkResult* r) {
     throttle_.qps.Take(1);
-    auto ca = Rows(src, t.src_client, LeafSql(t, p, prefix, true, src.engine()));
+    auto ca = Rows(src, t.src_binary, LeafSql(t, p, prefix, true, src.engine()));
     if (!ca.ok()) return ca.status();
-    auto cb = Rows(dst, t.dst_client, LeafSql(t, p, prefix, false, dst.engine()));
+    auto cb = Rows(dst, t.dst_binary, LeafSql(t, p, prefix, false, dst.engine()));
     if (!cb.ok()) return cb.status();
     Reader a(std::move(ca).value(), t, true), b(std::move(cb).value(), t, false);
     FERRY_RETURN_IF_ERROR(a.Start());

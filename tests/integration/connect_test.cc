@@ -247,6 +247,20 @@ TEST(BinaryCursor, GivesWhatTheTextProtocolGives) {
   auto bad = c->OpenBinaryCursor("SELECT nope FROM t");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("nope"), std::string::npos) << bad.status().message();
+  // An error while the rows stream (here the query killed) is the server's, with its code.
+  auto many = c->OpenBinaryCursor("SELECT a.seq, REPEAT('x', 200) FROM seq_1_to_3000 a, seq_1_to_1000 b");
+  ASSERT_TRUE(many.ok()) << many.status().message();
+  ASSERT_TRUE((*many)->Next().ok());
+  ASSERT_TRUE(c->Cancel().ok());
+  runtime::Status failed;
+  for (int i = 0; i < 3000000 && failed.ok(); ++i) {
+    auto more = (*many)->Next();
+    if (!more.ok()) failed = more.status();
+    else if (!*more) break;
+  }
+  ASSERT_FALSE(failed.ok()) << "the killed query's rows all came";
+  EXPECT_EQ(failed.code(), Code::kCancelled) << failed.message();
+  EXPECT_NE(failed.message().find("interrupted"), std::string::npos) << failed.message();
 }
 
 TEST(Secrets, EnvAndFile) {

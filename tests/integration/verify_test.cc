@@ -546,6 +546,23 @@ TEST(Verify, FerryHashesRowsColumnByColumnAsPostgresDoes) {
       runtime::ColumnsHashSql({{"4294967297", HashAs::kInteger}})));
   ASSERT_TRUE(n.ok()) << n.status().message();
   EXPECT_EQ(n->rows[0], (runtime::Row{"t", "t", "t", "t"}));
+  // A zero double hashes as its seed: seeded with their bare positions, zeros in columns 2 to 5
+  // would XOR to 0, as NULLs do, and a NULL loaded as 0 would go unseen.
+  std::vector<runtime::HashedColumn> nulls = {{"1", HashAs::kInteger}}, zeroes = nulls;
+  for (int i = 0; i < 4; ++i) {
+    nulls.push_back({"NULL::float8", HashAs::kDouble});
+    zeroes.push_back({"'-0'::float8", HashAs::kDouble});
+  }
+  auto z = c->Query(fmt::format("SELECT ({})::text, ({})::text", runtime::ColumnsHashSql(nulls), runtime::ColumnsHashSql(zeroes)));
+  ASSERT_TRUE(z.ok()) << z.status().message();
+  EXPECT_NE(z->rows[0][0], z->rows[0][1]);
+  runtime::ColumnsHash h;
+  h.AddInteger(1);
+  for (int i = 0; i < 4; ++i) h.Add(HashAs::kDouble, std::nullopt);
+  EXPECT_EQ(std::to_string(static_cast<int64_t>(h.Take())), z->rows[0][0]);
+  h.AddInteger(1);
+  for (int i = 0; i < 4; ++i) h.AddDouble(-0.0);
+  EXPECT_EQ(std::to_string(static_cast<int64_t>(h.Take())), z->rows[0][1]);
 }
 
 // Ferry prints MySQL's doubles as PostgreSQL prints the same double (float8out's shortest
@@ -780,9 +797,11 @@ TEST(Verify, AKilledVerifyResumesAndAFinishedOneIsNotReused) {
   ASSERT_EQ(applied.exit, 0) << applied.out << applied.err;
   // Killed once it has compared a chunk (a fixed wait lost the race under the sanitizers on CI):
   // a chunk of this migration's, since tests running beside it write verify chunks of their own
-  // into the same ferry_meta; one more than before, which an earlier run may have left.
+  // into the same ferry_meta; those an earlier run of this test left are deleted first (a new
+  // verify deletes them only once it has started).
   auto meta = Admin(dst);
   ASSERT_NE(meta, nullptr);
+  Exec(*meta, {"DELETE FROM ferry_meta.verify_chunks WHERE migration LIKE '% into it_vk_dst'"});
   auto compared = [&] {
     auto r = meta->Query(
         "SELECT COUNT(*) FROM ferry_meta.verify_chunks WHERE state <> 'pending' AND migration LIKE '% into it_vk_dst'");

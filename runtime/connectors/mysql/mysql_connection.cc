@@ -107,7 +107,7 @@ class MysqlCursor final : public RowCursor {
 // decimals and bytes as they come. Rows are read from the server as the cursor advances.
 class MysqlBinaryCursor final : public RowCursor {
  public:
-  MysqlBinaryCursor(MYSQL_STMT* stmt, bool mariadb) : stmt_(stmt), mariadb_(mariadb) {}
+  MysqlBinaryCursor(MYSQL* m, MYSQL_STMT* stmt, bool mariadb) : m_(m), stmt_(stmt), mariadb_(mariadb) {}
   ~MysqlBinaryCursor() override {
     mysql_stmt_free_result(stmt_);  // reads a result left early to its end
     mysql_stmt_close(stmt_);
@@ -179,8 +179,12 @@ class MysqlBinaryCursor final : public RowCursor {
       MYSQL_BIND& b = binds_[i];
       b.buffer = c.bytes.data();
       b.buffer_length = c.bytes.size();
-      if (mysql_stmt_fetch_column(stmt_, &b, static_cast<unsigned>(i), 0) != 0) return Error();
       rebind_ = true;
+      if (mysql_stmt_fetch_column(stmt_, &b, static_cast<unsigned>(i), 0) != 0) {
+        Status st = Error();
+        mysql_stmt_bind_result(stmt_, binds_.data());  // no freed buffer stays bound
+        return st;
+      }
     }
     if (rebind_ && mysql_stmt_bind_result(stmt_, binds_.data()) != 0) return Error();
     rebind_ = false;
@@ -289,10 +293,17 @@ class MysqlBinaryCursor final : public RowCursor {
     c.text.assign(d, p);
   }
 
+  // The statement's error; while rows stream, a lost connection or a killed query is the
+  // connection's (libmariadb's unbuffered fetch leaves the statement's error clear).
   Status Error() const {
-    return MysqlStatus(mysql_stmt_errno(stmt_), mysql_stmt_sqlstate(stmt_), mysql_stmt_error(stmt_), mariadb_);
+    if (mysql_stmt_errno(stmt_) != 0) {
+      return MysqlStatus(mysql_stmt_errno(stmt_), mysql_stmt_sqlstate(stmt_), mysql_stmt_error(stmt_), mariadb_);
+    }
+    if (mysql_errno(m_) != 0) return MysqlStatus(mysql_errno(m_), mysql_sqlstate(m_), mysql_error(m_), mariadb_);
+    return Status(Code::kUnavailable, "reading a result failed, and the server gave no error (the connection was lost?)");
   }
 
+  MYSQL* m_;
   MYSQL_STMT* stmt_;
   bool mariadb_;
   std::vector<Column> columns_;
@@ -378,7 +389,7 @@ class MysqlConnection final : public Connection {
   StatusOr<std::unique_ptr<RowCursor>> OpenBinaryCursor(std::string_view sql) override {
     MYSQL_STMT* stmt = mysql_stmt_init(m_);
     if (stmt == nullptr) return Error();
-    auto cursor = std::make_unique<MysqlBinaryCursor>(stmt, info_.mariadb);
+    auto cursor = std::make_unique<MysqlBinaryCursor>(m_, stmt, info_.mariadb);
     auto failed = [&] {
       return MysqlStatus(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt), info_.mariadb);
     };
